@@ -1,0 +1,28 @@
+// swift-tools-version:6.0
+// libengram: an inference engine for DeepSeek Engram models behind a stable C ABI.
+//
+// Products:
+//   libengram.so  - the dynamic library (C ABI in include/engram.h), target EngramC
+//   engram-cli    - the `engram` command (installed as bin/engram by `make install`);
+//                   SwiftPM does not allow a library and an executable product to share a name.
+import PackageDescription
+
+let package = Package(
+    name: "engram",
+    products: [
+        .library(name: "engram", type: .dynamic, targets: ["EngramC"]),
+        .executable(name: "engram-cli", targets: ["engram"]),
+    ],
+    targets: [
+        // Thread-local error slot and the public header (Sources/CEngramSupport/include/engram.h
+        // is a link to include/engram.h), so Swift checks every export against the header.
+        .target(name: "CEngramSupport"),
+        // The engine: plain Swift, no Foundation.
+        .target(name: "Engram", dependencies: ["CEngramSupport"]),
+        // The C ABI: argument validation, error translation, no math.
+        .target(name: "EngramC", dependencies: ["Engram", "CEngramSupport"]),
+        .executableTarget(name: "engram", dependencies: ["Engram"]),
+        .testTarget(name: "EngramTests", dependencies: ["Engram"]),
+    ],
+    swiftLanguageModes: [.v5]
+)
