@@ -32,3 +32,33 @@ import Testing
         } }
     }
 }
+
+@Suite struct JSONTests {
+    @Test func parsesNestedValues() throws {
+        let v = try JSON.parse(#"{"a": [1, -2.5e3, true, null], "b": {"c": "x\u00e9\ud83d\ude00\n"}, "big": 9223372036854775807}"#)
+        #expect(v["a"]?.array?.count == 4)
+        #expect(v["a"]?.array?[0].int == 1)
+        #expect(v["a"]?.array?[1].double == -2500)
+        #expect(v["a"]?.array?[2].bool == true)
+        #expect(v["a"]?.array?[3].isNull == true)
+        #expect(v["b"]?["c"]?.string == "xé😀\n")
+        #expect(v["big"]?.int == Int.max)
+        #expect(v["missing"] == nil)
+    }
+
+    @Test func roundTripsThroughSerialization() throws {
+        let text = #"{"k":["a\"b\\c",{"x":[]},{},0,-1.5,false,"\u0001"]}"#
+        let v = try JSON.parse(text)
+        #expect(try JSON.parse(v.serialized) == v)
+        #expect(v.serialized == text)
+    }
+
+    @Test func rejectsMalformedInput() {
+        for bad in ["", "{", "[1,]", "{\"a\" 1}", "01", "1.", "\"abc", "tru", "[1] x", "\"\u{01}\"", "{\"a\":1,}", "-", "\"\\x\""] {
+            #expect(throws: EngramError.self) { try JSON.parse(bad) }
+        }
+        // Depth limit instead of a stack overflow.
+        let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
+        #expect(throws: EngramError.self) { try JSON.parse(deep) }
+    }
+}
