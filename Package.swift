@@ -18,7 +18,10 @@ let package = Package(
         // is a link to include/engram.h), so Swift checks every export against the header.
         .target(name: "CEngramSupport"),
         // The engine: plain Swift, no Foundation.
-        .target(name: "Engram", dependencies: ["CEngramSupport"]),
+        // OpenBLAS from the system (Debian libopenblas-dev): sgemm for batched rows.
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "Engram", dependencies: ["CEngramSupport", "COpenBLAS"]),
         // The C ABI: argument validation, error translation, no math.
         .target(name: "EngramC", dependencies: ["Engram", "CEngramSupport"]),
         .executableTarget(name: "engram", dependencies: ["Engram"]),
