@@ -1,0 +1,49 @@
+/// Everything one sequence needs besides the weights: the KV cache, the short-conv states of
+/// the Engram layers, the compressed ids seen so far (for n-gram hashing), the position, and
+/// scratch buffers. Belongs to one thread at a time (a context owns one).
+public final class ForwardState {
+    public let maxLength: Int
+    public private(set) var position: Int = 0
+    let kvWidth: Int                       // KV * hd
+    let keys: [FloatBuffer]                // per layer [maxLength, KV*hd]
+    let values: [FloatBuffer]
+    let conv: [Int: ShortConvState]        // per Engram layer
+    var compressed: [Int64] = []
+    /// Set when a forward call failed half-way: the state must be reset before reuse.
+    public internal(set) var broken = false
+
+    // Scratch.
+    let h = FloatBuffer(), h2 = FloatBuffer(), x = FloatBuffer(), xn = FloatBuffer(), y = FloatBuffer()
+    let q = FloatBuffer(), o = FloatBuffer(), scores = FloatBuffer(), gate = FloatBuffer(), up = FloatBuffer()
+    let mixes = FloatBuffer(), coef = FloatBuffer(), e = FloatBuffer(), fused = FloatBuffer(), rope = FloatBuffer()
+    var hashIds: [Int64] = []
+    let fusionScratch = EngramFusion.Scratch()
+
+    /// A state for `model` holding at most `maxLength` positions
+    /// (1 ... max_position_embeddings).
+    public init(model: Transformer, maxLength: Int) throws {
+        let c = model.config
+        guard maxLength >= 1, maxLength <= c.maxPositionEmbeddings else {
+            throw EngramError.invalidArgument("context length \(maxLength) outside 1...\(c.maxPositionEmbeddings) (max_position_embeddings)")
+        }
+        let (bytes, o1) = maxLength.multipliedReportingOverflow(by: c.numKeyValueHeads * c.headDim * c.numLayers * 8)
+        guard !o1, bytes < 1 << 40 else { throw EngramError(.outOfMemory, "KV cache of \(maxLength) positions is too large") }
+        self.maxLength = maxLength
+        kvWidth = c.numKeyValueHeads * c.headDim
+        keys = (0..<c.numLayers).map { _ in FloatBuffer(maxLength * c.numKeyValueHeads * c.headDim) }
+        values = (0..<c.numLayers).map { _ in FloatBuffer(maxLength * c.numKeyValueHeads * c.headDim) }
+        var cs: [Int: ShortConvState] = [:]
+        for l in c.layerIds { if let el = model.engramLayer(l) { cs[l] = ShortConvState(fusion: el.fusion) } }
+        conv = cs
+    }
+
+    /// Back to an empty sequence (the cache memory is kept).
+    public func reset() {
+        position = 0
+        compressed.removeAll(keepingCapacity: true)
+        for s in conv.values { s.reset() }
+        broken = false
+    }
+
+    func advance(_ n: Int) { position += n }
+}
