@@ -7,6 +7,9 @@
 //                   SwiftPM does not allow a library and an executable product to share a name.
 import PackageDescription
 
+/// Absolute path of this package's root (the linker's working directory is not fixed).
+let packageRoot = String(#filePath.dropLast("/Package.swift".count))
+
 let package = Package(
     name: "engram",
     products: [
@@ -23,7 +26,11 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .target(name: "Engram", dependencies: ["CEngramSupport", "COpenBLAS"]),
         // The C ABI: argument validation, error translation, no math.
-        .target(name: "EngramC", dependencies: ["Engram", "CEngramSupport"]),
+        .target(
+            name: "EngramC", dependencies: ["Engram", "CEngramSupport"],
+            exclude: ["exports.map"],
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=\(packageRoot)/Sources/EngramC/exports.map"])]
+        ),
         .executableTarget(name: "engram", dependencies: ["Engram"]),
         .testTarget(name: "EngramTests", dependencies: ["Engram"]),
     ],
