@@ -20,8 +20,23 @@ let package = Package(
         // Thread-local error slot and the public header (Sources/CEngramSupport/include/engram.h
         // is a link to include/engram.h), so Swift checks every export against the header.
         .target(name: "CEngramSupport"),
+        // C++ shim over libonnx (Debian libonnx-dev, ONNX 1.12 + protobuf) behind a plain C
+        // header: parse, check, list initializers and metadata. Used by Sources/Engram/Import.
+        .target(
+            name: "CEngramONNX",
+            cxxSettings: [
+                .define("ONNX_ML", to: "1"),
+                .define("ONNX_NAMESPACE", to: "onnx"),
+            ],
+            linkerSettings: [
+                .linkedLibrary("onnx"),
+                .linkedLibrary("onnx_proto"),
+                .linkedLibrary("protobuf"),
+                .linkedLibrary("stdc++"),
+            ]
+        ),
         // The engine: plain Swift, no Foundation.
-        .target(name: "Engram", dependencies: ["CEngramSupport"]),
+        .target(name: "Engram", dependencies: ["CEngramSupport", "CEngramONNX"]),
         // The C ABI: argument validation, error translation, no math.
         .target(
             name: "EngramC", dependencies: ["Engram", "CEngramSupport"],
@@ -31,5 +46,6 @@ let package = Package(
         .executableTarget(name: "engram", dependencies: ["Engram"]),
         .testTarget(name: "EngramTests", dependencies: ["Engram"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v5],
+    cxxLanguageStandard: .cxx17
 )
