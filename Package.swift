@@ -20,11 +20,26 @@ let package = Package(
         // Thread-local error slot and the public header (Sources/CEngramSupport/include/engram.h
         // is a link to include/engram.h), so Swift checks every export against the header.
         .target(name: "CEngramSupport"),
+        // C++ shim over libonnx (Debian libonnx-dev, ONNX 1.12 + protobuf) behind a plain C
+        // header: parse, check, list initializers and metadata. Used by Sources/Engram/Import.
+        .target(
+            name: "CEngramONNX",
+            cxxSettings: [
+                .define("ONNX_ML", to: "1"),
+                .define("ONNX_NAMESPACE", to: "onnx"),
+            ],
+            linkerSettings: [
+                .linkedLibrary("onnx"),
+                .linkedLibrary("onnx_proto"),
+                .linkedLibrary("protobuf"),
+                .linkedLibrary("stdc++"),
+            ]
+        ),
         // The engine: plain Swift, no Foundation.
         // OpenBLAS from the system (Debian libopenblas-dev): sgemm for batched rows.
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "Engram", dependencies: ["CEngramSupport", "COpenBLAS"]),
+        .target(name: "Engram", dependencies: ["CEngramSupport", "CEngramONNX", "COpenBLAS"]),
         // The C ABI: argument validation, error translation, no math.
         .target(
             name: "EngramC", dependencies: ["Engram", "CEngramSupport"],
@@ -34,5 +49,6 @@ let package = Package(
         .executableTarget(name: "engram", dependencies: ["Engram"]),
         .testTarget(name: "EngramTests", dependencies: ["Engram"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v5],
+    cxxLanguageStandard: .cxx17
 )

@@ -1,0 +1,20 @@
+/* Internal helpers of libengram's retrieval loop (not public API): software prefetch and
+ * non-temporal stores, which Swift cannot spell. Static inline, so they compile into the
+ * Swift caller. */
+#ifndef ENGRAM_PREFETCH_H
+#define ENGRAM_PREFETCH_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* Prefetches `bytes` bytes starting at p (one hint per 64-byte line) for reading, with
+ * little temporal locality: table rows are used once. */
+static inline __attribute__((always_inline)) void engram_prefetch_row(const void *p, size_t bytes) {
+    const char *c = (const char *)p;
+    const char *end = c + bytes;
+    /* Cover the line of the first byte and every line up to the last byte. */
+    for (; c < end; c += 64) __builtin_prefetch(c, 0, 0);
+    if (bytes && (((uintptr_t)(end - 1) & ~(uintptr_t)63) > ((uintptr_t)(c - 64) & ~(uintptr_t)63)))
+        __builtin_prefetch(end - 1, 0, 0);
+}
+
+#endif

@@ -1,0 +1,104 @@
+/// Tuning of retrieval; defaults suit a table in host memory.
+public struct MemoryOptions: Sendable, Equatable {
+    /// Threads that gather rows (0 = one per online CPU, at most 8). Small requests run on
+    /// the calling thread only.
+    public var threads: Int = 0
+    /// Rows prefetched ahead of the one being copied (memory-level parallelism).
+    public var prefetchDistance: Int = 24
+    /// Rows per hash+gather batch of one thread (row ids are computed for a whole batch
+    /// before its rows are gathered; the next batch is hashed while the first rows of the
+    /// current one are in flight).
+    public var batchRows: Int = 2048
+    /// Rows per thread below which no extra thread is started.
+    public var minRowsPerThread: Int = 4096
+    /// madvise(MADV_HUGEPAGE) on the tables: transparent huge pages mean far fewer TLB misses.
+    public var hugePages: Bool = true
+    /// madvise(MADV_RANDOM) on the tables: no read-ahead when pages come from disk.
+    public var randomAccess: Bool = false
+    /// Map every page of the tables at load (MADV_POPULATE_READ): no page faults later, but
+    /// load time grows with the table size.
+    public var populate: Bool = false
+
+    public init() {}
+
+    /// The thread count actually used.
+    public var resolvedThreads: Int { threads > 0 ? min(threads, 64) : min(onlineCPUCount, 8) }
+}
+
+/// One Engram layer's memory: its hasher and its table. Immutable, shareable across threads.
+public final class EngramMemory: @unchecked Sendable {
+    public let hasher: NgramHasher
+    public let table: EngramTable
+    public let options: MemoryOptions
+
+    public var layerId: Int { hasher.layerId }
+    /// Width of one position's retrieved vector: (N-1)*K heads of `table.width`.
+    public var vectorWidth: Int { hasher.columns * table.width }
+
+    public init(hasher: NgramHasher, table: EngramTable, options: MemoryOptions = MemoryOptions()) throws {
+        guard table.rows == hasher.totalRows else {
+            throw EngramError.format("layer \(hasher.layerId): table has \(table.rows) rows, the table sizes sum to \(hasher.totalRows)")
+        }
+        self.hasher = hasher
+        self.table = table
+        self.options = options
+    }
+
+    /// Reads layer `layer`'s hash constants and table from `weights`.
+    public convenience init(weights: Weights, layer: Int, tokenMap: TokenMap, options: MemoryOptions = MemoryOptions()) throws {
+        let hasher = try NgramHasher(weights: weights, layer: layer, tokenMap: tokenMap)
+        let name = "layers.\(layer).engram.multi_head_embedding.embedding.weight"
+        let table = try EngramTable(tensor: weights.tensor(name), rows: hasher.totalRows, width: weights.config.headWidth)
+        try self.init(hasher: hasher, table: table, options: options)
+    }
+
+    /// Retrieves e_t for every position of `compressed` into `out` ([T, vectorWidth] floats):
+    /// row ids are computed batch by batch, rows gathered with software prefetch, positions
+    /// split across threads.
+    public func retrieve(_ compressed: UnsafeBufferPointer<Int64>, history: NgramHistory? = nil,
+                         into out: UnsafeMutablePointer<Float>) {
+        let T = compressed.count
+        if T == 0 { return }
+        let H = hasher.columns
+        let totalRows = T * H
+        let parts = max(1, min(options.resolvedThreads, totalRows / max(1, options.minRowsPerThread), T))
+        parallelFor(parts) { part in
+            let t0 = T * part / parts, t1 = T * (part + 1) / parts
+            retrieveRange(compressed, t0..<t1, history: history, into: out + t0 * H * table.width)
+        }
+    }
+
+    /// One thread's share: positions `range`, written from `out` on.
+    private func retrieveRange(_ compressed: UnsafeBufferPointer<Int64>, _ range: Range<Int>,
+                               history: NgramHistory?, into out: UnsafeMutablePointer<Float>) {
+        if range.isEmpty { return }
+        let H = hasher.columns
+        let w = table.width
+        let tokensPerBatch = max(1, options.batchRows / H)
+        let distance = max(0, options.prefetchDistance)
+        let cap = tokensPerBatch * H
+        withUnsafeTemporaryAllocation(of: Int64.self, capacity: 2 * cap) { buf in
+            guard let b0 = buf.baseAddress else { return }
+            var cur = b0, nxt = b0 + cap
+            var start = range.lowerBound
+            var curCount = min(tokensPerBatch, range.upperBound - start)
+            hasher.hash(compressed, range: start..<(start + curCount), history: history, addOffsets: true, into: cur)
+            table.prefetch(cur, count: min(distance, curCount * H))
+            var dst = out
+            while curCount > 0 {
+                let nextStart = start + curCount
+                let nextCount = min(tokensPerBatch, range.upperBound - nextStart)
+                if nextCount > 0 {
+                    hasher.hash(compressed, range: nextStart..<(nextStart + nextCount), history: history,
+                                addOffsets: true, into: nxt)
+                }
+                table.gather(cur, count: curCount * H, next: nextCount > 0 ? UnsafePointer(nxt) : nil,
+                             nextCount: nextCount * H, distance: distance, into: dst)
+                dst += curCount * H * w
+                swap(&cur, &nxt)
+                start = nextStart
+                curCount = nextCount
+            }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CEngramSupport
+
+/// One layer's embedding table (all heads concatenated, SPEC.md section 4) as a view into
+/// the model's storage: [rows, width] of float32, float16 or bfloat16, converted to float32
+/// when rows are read. Nothing is copied at load: a memory-mapped table costs page cache,
+/// not heap.
+public struct EngramTable: @unchecked Sendable {
+    public let tensor: Tensor
+    public let rows: Int
+    /// Elements per row (n_embed_per_ngram / K).
+    public let width: Int
+    public let dtype: DType
+    @usableFromInline let base: UnsafeRawPointer
+    @usableFromInline let rowBytes: Int
+
+    public init(tensor: Tensor, rows: Int, width: Int) throws {
+        guard tensor.shape == [rows, width] else {
+            throw EngramError.format("table \(tensor.name) has shape \(tensor.shape), the hash needs [\(rows), \(width)]")
+        }
+        switch tensor.dtype {
+        case .f32, .f16, .bf16: break
+        default: throw EngramError.unsupported("table \(tensor.name) is \(tensor.dtype); float32, float16 or bfloat16 expected")
+        }
+        guard rows > 0, width > 0, let b = tensor.bytes.baseAddress else {
+            throw EngramError.format("table \(tensor.name) is empty")
+        }
+        self.tensor = tensor
+        self.rows = rows
+        self.width = width
+        self.dtype = tensor.dtype
+        self.base = b
+        self.rowBytes = width * tensor.dtype.byteSize
+    }
+
+    /// Advice to the kernel on the table's pages: `hugePages` asks for transparent huge
+    /// pages (fewer TLB misses on random rows), `random` turns read-ahead off, `populate`
+    /// maps every page now (MADV_POPULATE_READ; costs time proportional to the size, so off
+    /// by default). Failures are ignored: advice is advice.
+    public func advise(hugePages: Bool, random: Bool, populate: Bool) {
+        let page = max(4096, Int(sysconf(Int32(_SC_PAGESIZE))))
+        let start = UInt(bitPattern: base) & ~UInt(page - 1)
+        let end = UInt(bitPattern: base) + UInt(tensor.bytes.count)
+        guard let p = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        let len = Int(end - start)
+        // MADV_HUGEPAGE = 14, MADV_RANDOM = 1, MADV_POPULATE_READ = 22 (Linux 5.14), MADV_WILLNEED = 3.
+        if hugePages { _ = madvise(p, len, 14) }
+        if random { _ = madvise(p, len, 1) }
+        if populate, madvise(p, len, 22) != 0 { _ = madvise(p, len, 3) }
+    }
+
+    @inline(__always)
+    func rowPointer(_ r: Int64) -> UnsafeRawPointer { base + Int(r) &* rowBytes }
+
+    /// Copies rows `rowIds[0..<count]` (each < rows, trusted: they come from the hasher)
+    /// converted to float32 into `out` (count * width floats), prefetching `distance` rows
+    /// ahead; rows past `count` come from `next` (the following batch) so the pipeline does
+    /// not drain between batches.
+    @inline(__always)
+    func gather(_ rowIds: UnsafePointer<Int64>, count: Int, next: UnsafePointer<Int64>?, nextCount: Int,
+                distance: Int, into out: UnsafeMutablePointer<Float>) {
+        switch dtype {
+        case .bf16: gatherLoop(rowIds, count, next, nextCount, distance, out, convertBF16)
+        case .f16: gatherLoop(rowIds, count, next, nextCount, distance, out, convertF16)
+        default: gatherLoop(rowIds, count, next, nextCount, distance, out, copyF32)
+        }
+    }
+
+    /// Issues prefetches for the first `count` rows of a batch.
+    @inline(__always)
+    func prefetch(_ rowIds: UnsafePointer<Int64>, count: Int) {
+        for i in 0..<count { engram_prefetch_row(rowPointer(rowIds[i]), rowBytes) }
+    }
+
+    @inline(__always)
+    private func gatherLoop(_ ids: UnsafePointer<Int64>, _ count: Int, _ next: UnsafePointer<Int64>?, _ nextCount: Int,
+                            _ distance: Int, _ out: UnsafeMutablePointer<Float>,
+                            _ convert: (UnsafeRawPointer, UnsafeMutablePointer<Float>, Int) -> Void) {
+        let w = width
+        var dst = out
+        // Main part: the row `distance` ahead is in this batch.
+        let inBatch = max(0, count - distance)
+        for i in 0..<inBatch {
+            engram_prefetch_row(rowPointer(ids[i + distance]), rowBytes)
+            convert(rowPointer(ids[i]), dst, w)
+            dst += w
+        }
+        // Tail: prefetch the start of the next batch.
+        for i in inBatch..<count {
+            let ahead = i + distance - count
+            if let next, ahead < nextCount { engram_prefetch_row(rowPointer(next[ahead]), rowBytes) }
+            convert(rowPointer(ids[i]), dst, w)
+            dst += w
+        }
+    }
+}
+
+// Row converters: `n` elements at `src` (any alignment) to float32 at `dst`.
+
+@inline(__always)
+func copyF32(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+    UnsafeMutableRawPointer(dst).copyMemory(from: src, byteCount: n &* 4)
+}
+
+@inline(__always)
+func convertBF16(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+    for k in 0..<n {
+        let h = src.loadUnaligned(fromByteOffset: k &* 2, as: UInt16.self)
+        dst[k] = Float(bitPattern: UInt32(h) << 16)
+    }
+}
+
+/// IEEE binary16 -> binary32 without F16C: exact for every input (normals, subnormals,
+/// zeros, infinities), NaNs keep their payload and come out quiet as with the hardware
+/// instruction (vcvtph2ps) and Swift's `Float(Float16)`; branch-free so the loop vectorizes.
+@inline(__always)
+func halfToFloat(_ h: UInt16) -> Float {
+    let sign = UInt32(h & 0x8000) << 16
+    let em = UInt32(h & 0x7fff)
+    // Exponent and mantissa shifted into place: as a float this is value * 2^-112 (also for
+    // subnormals, which land on float subnormals); multiplying by 2^112 is exact.
+    let scaled = Float(bitPattern: em << 13) * Float(bitPattern: 0x7780_0000)
+    let quiet: UInt32 = em > 0x7c00 ? 0x0040_0000 : 0
+    let special = Float(bitPattern: (em << 13) | 0x7f80_0000 | quiet)   // inf / NaN with payload
+    let v = em >= 0x7c00 ? special : scaled
+    return Float(bitPattern: v.bitPattern | sign)
+}
+
+@inline(__always)
+func convertF16(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+    for k in 0..<n {
+        dst[k] = halfToFloat(src.loadUnaligned(fromByteOffset: k &* 2, as: UInt16.self))
+    }
+}

@@ -1,0 +1,455 @@
+"""Export Engram weights from PyTorch (or numpy) to an ONNX file the engine loads.
+
+    python -m engram.export --config config.json --state-dict weights.pt \\
+        --tokenizer tokenizer.json --out model.onnx
+
+or from Python::
+
+    from engram.export import export_engram
+    export_engram(model.state_dict(), config, "tokenizer.json", "model.onnx")
+
+The file is ONNX IR version 8 / opset 17 (what the ONNX 1.12 checker the engine uses
+accepts). It holds:
+
+- every state-dict tensor as an initializer under its PyTorch name
+  (``layers.<l>.engram.value_proj.weight``, ...; the names of SPEC section 5);
+- the Engram constants, computed here with numpy exactly as DeepSeek's demo does:
+  ``engram.token_map`` int64 [vocab_size] (the compression table of SPEC section 2),
+  ``layers.<l>.engram.multipliers`` int64 [max_ngram_size] and
+  ``layers.<l>.engram.primes`` int64 [max_ngram_size-1, n_head_per_ngram] (SPEC section 3);
+- the config as JSON in ``metadata_props`` under the key ``engram.config``.
+
+Tensors of ``external_threshold`` bytes (1 MiB) or more go to one external data file next to
+the model (``<model>.data``), each at an offset aligned to 4096 bytes, so the engine can map
+them and use them in place.
+
+An Engram-only state dict (only ``layers.<l>.engram.*`` keys) is a valid export: the engine
+can retrieve and fuse with it, but has no backbone to run a forward pass.
+
+This module imports only numpy and onnx (torch and tokenizers when they are needed), and has
+no relative imports, so scripts can load it by path without loading libengram.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
+
+import numpy as np
+
+__all__ = [
+    "export_engram",
+    "compression_table",
+    "layer_multipliers",
+    "table_primes",
+    "engram_tensor_shapes",
+    "random_engram_state_dict",
+    "save_onnx",
+    "IR_VERSION",
+    "OPSET",
+    "CONFIG_KEY",
+]
+
+IR_VERSION = 8
+OPSET = 17
+CONFIG_KEY = "engram.config"
+EXTERNAL_THRESHOLD = 1 << 20
+ALIGNMENT = 4096
+
+#: Config fields of DeepSeek's demo (EngramConfig + BackBoneConfig); the backbone's fields
+#: (num_attention_heads, intermediate_size, ...) may be added freely.
+REQUIRED_FIELDS = (
+    "engram_vocab_size", "max_ngram_size", "n_embed_per_ngram", "n_head_per_ngram",
+    "layer_ids", "pad_id", "hidden_size", "vocab_size",
+)
+DEFAULTS = {"seed": 0, "kernel_size": 4, "hc_mult": 1, "num_layers": 0}
+
+
+# ---------------------------------------------------------------------------------------
+# Engram constants
+# ---------------------------------------------------------------------------------------
+
+def _normalizer():
+    """The normalizer sequence of the demo's CompressedTokenizer (SPEC section 2)."""
+    from tokenizers import Regex, normalizers
+    sentinel = "\ue000"  # keeps a lone space alive through Strip
+    return normalizers.Sequence([
+        normalizers.NFKC(),
+        normalizers.NFD(),
+        normalizers.StripAccents(),
+        normalizers.Lowercase(),
+        normalizers.Replace(Regex(r"[ \t\r\n]+"), " "),
+        normalizers.Replace(Regex(r"^ $"), sentinel),
+        normalizers.Strip(),
+        normalizers.Replace(sentinel, " "),
+    ])
+
+
+def _load_tokenizer(path: str):
+    from tokenizers import Tokenizer
+    if os.path.isdir(path):
+        path = os.path.join(path, "tokenizer.json")
+    return Tokenizer.from_file(path)
+
+
+def compression_table(tokenizer_path: str) -> np.ndarray:
+    """The surjective map raw id -> compressed id of SPEC section 2, as int64 [V].
+
+    For each id in order: decode it alone (special tokens kept); if the text holds U+FFFD the
+    key is the raw vocabulary string, else the normalized text (or the text when that is
+    empty). Keys are numbered in order of first appearance.
+    """
+    tok = _load_tokenizer(tokenizer_path)
+    norm = _normalizer()
+    vocab = tok.get_vocab_size(with_added_tokens=True)
+    table = np.empty(vocab, dtype=np.int64)
+    keys: Dict[str, int] = {}
+    for tid in range(vocab):
+        text = tok.decode([tid], skip_special_tokens=False)
+        if "\ufffd" in text:
+            key = tok.id_to_token(tid)
+            if key is None:
+                key = text
+        else:
+            key = norm.normalize_str(text) or text
+        table[tid] = keys.setdefault(key, len(keys))
+    return table
+
+
+def _is_prime(n: int) -> bool:
+    """Deterministic Miller-Rabin, exact for n < 3.3e24."""
+    if n < 2:
+        return False
+    small = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37)
+    for p in small:
+        if n % p == 0:
+            return n == p
+    d, s = n - 1, 0
+    while d % 2 == 0:
+        d //= 2
+        s += 1
+    for a in small:
+        x = pow(a, d, n)
+        if x in (1, n - 1):
+            continue
+        for _ in range(s - 1):
+            x = x * x % n
+            if x == n - 1:
+                break
+        else:
+            return False
+    return True
+
+
+def table_primes(config: Mapping[str, Any]) -> Dict[int, np.ndarray]:
+    """Per Engram layer, the table size of each (order, head): int64 [N-1, K] (SPEC section 3).
+
+    One set of used primes is shared by all layers (in layer_ids order), orders and heads; each
+    (layer, order) search starts at engram_vocab_size[order-2] - 1 and each head takes the
+    smallest unused prime above the current start, which then becomes the start.
+    """
+    n_max = int(config["max_ngram_size"])
+    heads = int(config["n_head_per_ngram"])
+    sizes = [int(v) for v in config["engram_vocab_size"]]
+    used = set()
+    out = {}
+    for layer in config["layer_ids"]:
+        rows = []
+        for order in range(2, n_max + 1):
+            start = sizes[order - 2] - 1
+            row = []
+            for _ in range(heads):
+                c = start + 1
+                while c in used or not _is_prime(c):
+                    c += 1
+                used.add(c)
+                row.append(c)
+                start = c
+            rows.append(row)
+        out[int(layer)] = np.array(rows, dtype=np.int64)
+    return out
+
+
+def layer_multipliers(config: Mapping[str, Any], compressed_vocab: int) -> Dict[int, np.ndarray]:
+    """Per Engram layer, the odd hash multipliers int64 [N] (SPEC section 3)."""
+    n_max = int(config["max_ngram_size"])
+    seed = int(config.get("seed", 0))
+    half = max(1, int(np.iinfo(np.int64).max // int(compressed_vocab)) // 2)
+    out = {}
+    for layer in config["layer_ids"]:
+        rng = np.random.default_rng(int(seed + 10007 * int(layer)))
+        r = rng.integers(low=0, high=half, size=(n_max,), dtype=np.int64)
+        out[int(layer)] = r * 2 + 1
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Shapes
+# ---------------------------------------------------------------------------------------
+
+def _full_config(config: Mapping[str, Any]) -> Dict[str, Any]:
+    cfg = dict(config)
+    missing = [k for k in REQUIRED_FIELDS if k not in cfg]
+    if missing:
+        raise ValueError(f"config lacks {', '.join(missing)}")
+    for k, v in DEFAULTS.items():
+        cfg.setdefault(k, v)
+    cfg["layer_ids"] = [int(x) for x in cfg["layer_ids"]]
+    cfg["engram_vocab_size"] = [int(x) for x in cfg["engram_vocab_size"]]
+    n = int(cfg["max_ngram_size"])
+    if n < 2:
+        raise ValueError(f"max_ngram_size {n} must be at least 2")
+    if len(cfg["engram_vocab_size"]) != n - 1:
+        raise ValueError(f"engram_vocab_size needs max_ngram_size - 1 = {n - 1} entries")
+    if int(cfg["n_embed_per_ngram"]) % int(cfg["n_head_per_ngram"]):
+        raise ValueError("n_embed_per_ngram must be a multiple of n_head_per_ngram")
+    return cfg
+
+
+def engram_tensor_shapes(config: Mapping[str, Any]) -> Dict[str, tuple]:
+    """The shape of every trainable Engram tensor by state-dict name (SPEC section 5)."""
+    cfg = _full_config(config)
+    primes = table_primes(cfg)
+    d = int(cfg["hidden_size"])
+    hc = int(cfg["hc_mult"])
+    n = int(cfg["max_ngram_size"])
+    k = int(cfg["n_head_per_ngram"])
+    e = (n - 1) * int(cfg["n_embed_per_ngram"])
+    shapes = {}
+    for layer in cfg["layer_ids"]:
+        p = f"layers.{layer}.engram."
+        shapes[p + "multi_head_embedding.embedding.weight"] = (int(primes[layer].sum()), int(cfg["n_embed_per_ngram"]) // k)
+        shapes[p + "value_proj.weight"] = (d, e)
+        shapes[p + "value_proj.bias"] = (d,)
+        for m in range(hc):
+            shapes[p + f"key_projs.{m}.weight"] = (d, e)
+            shapes[p + f"key_projs.{m}.bias"] = (d,)
+            shapes[p + f"norm1.{m}.weight"] = (d,)
+            shapes[p + f"norm2.{m}.weight"] = (d,)
+        if cfg.get("short_conv", True):
+            shapes[p + "short_conv.conv.weight"] = (hc * d, 1, int(cfg["kernel_size"]))
+            for m in range(hc):
+                shapes[p + f"short_conv.norms.{m}.weight"] = (d,)
+    return shapes
+
+
+def random_engram_state_dict(config: Mapping[str, Any], seed: int = 0, dtype=np.float32) -> Dict[str, np.ndarray]:
+    """An Engram-only state dict of random tensors of the right shapes (tests, demos)."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, shape in engram_tensor_shapes(config).items():
+        if name.endswith(("norm1.0.weight",)) or ".norm" in name:
+            a = 1.0 + 0.1 * rng.standard_normal(shape)
+        else:
+            a = 0.02 * rng.standard_normal(shape)
+        out[name] = a.astype(dtype)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------------------
+
+def _to_numpy(value) -> tuple:
+    """(array, onnx data type) for a torch tensor or numpy array; bfloat16 kept as bits."""
+    from onnx import TensorProto
+    if hasattr(value, "detach"):  # torch.Tensor
+        import torch
+        t = value.detach().cpu().contiguous()
+        if t.dtype == torch.bfloat16:
+            return t.view(torch.int16).numpy().view(np.uint16), TensorProto.BFLOAT16
+        value = t.numpy()
+    a = np.ascontiguousarray(np.asarray(value))
+    types = {
+        np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float16): TensorProto.FLOAT16,
+        np.dtype(np.float64): TensorProto.DOUBLE, np.dtype(np.int64): TensorProto.INT64,
+        np.dtype(np.int32): TensorProto.INT32, np.dtype(np.int8): TensorProto.INT8,
+        np.dtype(np.uint8): TensorProto.UINT8, np.dtype(np.bool_): TensorProto.BOOL,
+    }
+    if a.dtype not in types:
+        raise TypeError(f"unsupported dtype {a.dtype}")
+    return a, types[a.dtype]
+
+
+def _tensor_proto(name: str, value):
+    from onnx import TensorProto
+    a, dt = _to_numpy(value)
+    t = TensorProto()
+    t.name = name
+    t.data_type = dt
+    t.dims.extend(int(d) for d in a.shape)
+    t.raw_data = a.astype(a.dtype.newbyteorder("<"), copy=False).tobytes()
+    return t
+
+
+def externalize(model, out_path: str, threshold: int = EXTERNAL_THRESHOLD,
+                alignment: int = ALIGNMENT, data_name: Optional[str] = None) -> Optional[str]:
+    """Moves every initializer of `threshold` bytes or more of `model` into one data file next
+    to `out_path`, each at an offset that is a multiple of `alignment`. Returns the data file's
+    name (relative to the model's folder), or None when nothing was moved."""
+    from onnx import TensorProto
+    data_name = data_name or os.path.basename(out_path) + ".data"
+    data_path = os.path.join(os.path.dirname(os.path.abspath(out_path)), data_name)
+    big = [t for t in model.graph.initializer if t.HasField("raw_data") and len(t.raw_data) >= threshold]
+    if not big:
+        if os.path.exists(data_path):
+            os.remove(data_path)
+        return None
+    offset = 0
+    with open(data_path, "wb") as f:
+        for t in big:
+            pad = (-offset) % alignment
+            if pad:
+                f.write(b"\0" * pad)
+                offset += pad
+            raw = t.raw_data
+            f.write(raw)
+            del t.external_data[:]
+            for k, v in (("location", data_name), ("offset", str(offset)), ("length", str(len(raw)))):
+                e = t.external_data.add()
+                e.key, e.value = k, v
+            t.data_location = TensorProto.EXTERNAL
+            t.ClearField("raw_data")
+            offset += len(raw)
+    return data_name
+
+
+def save_onnx(model, out_path: str, threshold: int = EXTERNAL_THRESHOLD, check: bool = True) -> None:
+    """Writes `model` (initializers with raw data) with big tensors as aligned external data."""
+    import onnx
+    externalize(model, out_path, threshold)
+    with open(out_path, "wb") as f:
+        f.write(model.SerializeToString())
+    if check:
+        onnx.checker.check_model(out_path)
+
+
+def _config_json(cfg: Mapping[str, Any]) -> str:
+    def plain(v):
+        if isinstance(v, (np.integer,)):
+            return int(v)
+        if isinstance(v, (np.floating,)):
+            return float(v)
+        if isinstance(v, (list, tuple, np.ndarray)):
+            return [plain(x) for x in v]
+        return v
+    return json.dumps({k: plain(v) for k, v in cfg.items()}, sort_keys=False)
+
+
+def engram_constants(config: Mapping[str, Any], tokenizer_path: Optional[str] = None,
+                     token_map=None) -> Dict[str, np.ndarray]:
+    """The Engram constants (token map, multipliers, primes) by tensor name."""
+    cfg = _full_config(config)
+    if token_map is None:
+        if tokenizer_path is None:
+            raise ValueError("pass tokenizer_path or an explicit token_map")
+        token_map = compression_table(tokenizer_path)
+    token_map = np.ascontiguousarray(np.asarray(token_map, dtype=np.int64))
+    vocab = int(cfg["vocab_size"])
+    if token_map.shape != (vocab,):
+        raise ValueError(f"token map has shape {token_map.shape}, vocab_size {vocab} needs ({vocab},)")
+    if token_map.min(initial=0) < 0:
+        raise ValueError("token map holds negative ids")
+    compressed = int(token_map.max(initial=-1)) + 1
+    out = {"engram.token_map": token_map}
+    mults = layer_multipliers(cfg, compressed)
+    primes = table_primes(cfg)
+    for layer in cfg["layer_ids"]:
+        out[f"layers.{layer}.engram.multipliers"] = mults[layer]
+        out[f"layers.{layer}.engram.primes"] = primes[layer]
+    return out
+
+
+def export_engram(state_dict: Mapping[str, Any], config: Mapping[str, Any],
+                  tokenizer_path: Optional[str], out_path: str, *, token_map=None,
+                  external_threshold: int = EXTERNAL_THRESHOLD, check_shapes: bool = True,
+                  graph=None):
+    """Writes `state_dict` (+ Engram constants + config) as an ONNX model at `out_path`.
+
+    state_dict: name -> torch tensor or numpy array (PyTorch state-dict names).
+    config: DeepSeek demo field names plus the backbone's.
+    tokenizer_path: tokenizer.json (or its folder) for the compression table; when None,
+    pass `token_map` (int64 [vocab_size]) instead, e.g. for synthetic vocabularies.
+    graph: an optional onnx GraphProto (e.g. from torch.onnx.export) to keep; the state dict
+    and constants are added to its initializers (names it already has are replaced).
+    Returns the onnx ModelProto written (external tensors without their data).
+    """
+    import onnx
+    from onnx import helper
+    cfg = _full_config(config)
+    if check_shapes:
+        want = engram_tensor_shapes(cfg)
+        for name, value in state_dict.items():
+            if name in want:
+                shape = tuple(int(d) for d in (value.shape))
+                if shape != want[name]:
+                    raise ValueError(f"{name} has shape {shape}, the config implies {want[name]}")
+        present = set(state_dict)
+        missing = [n for n in want if n not in present]
+        if missing:
+            raise ValueError(f"state dict lacks {len(missing)} Engram tensors, e.g. {missing[0]}")
+    tensors = dict(state_dict)
+    tensors.update(engram_constants(cfg, tokenizer_path, token_map))
+    if graph is None:
+        g = helper.make_graph([], "engram", [], [])
+    else:
+        g = graph
+    replaced = set(tensors)
+    keep = [t for t in g.initializer if t.name not in replaced]
+    del g.initializer[:]
+    g.initializer.extend(keep)
+    for name, value in tensors.items():
+        g.initializer.append(_tensor_proto(name, value))
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", OPSET)],
+                              producer_name="engram.export")
+    model.ir_version = IR_VERSION
+    helper.set_model_props(model, {CONFIG_KEY: _config_json(cfg)})
+    save_onnx(model, out_path, external_threshold)
+    return model
+
+
+# ---------------------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------------------
+
+def _load_state_dict(path: str) -> Dict[str, Any]:
+    if path.endswith(".npz"):
+        with np.load(path) as z:
+            return {k: z[k] for k in z.files}
+    import torch
+    sd = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(sd, dict):
+        raise ValueError(f"{path} does not hold a state dict")
+    return sd
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m engram.export",
+                                description="Export Engram weights to an ONNX file for libengram.")
+    p.add_argument("--config", required=True, help="config JSON (DeepSeek demo field names + backbone)")
+    p.add_argument("--state-dict", help="torch state dict (.pt) or numpy archive (.npz)")
+    p.add_argument("--random", action="store_true", help="random Engram-only weights (demos, tests)")
+    p.add_argument("--seed", type=int, default=0, help="seed of --random")
+    p.add_argument("--tokenizer", help="tokenizer.json (or its folder) for the compression table")
+    p.add_argument("--token-map", help="explicit token map (.npy int64 [vocab_size]) instead of --tokenizer")
+    p.add_argument("--external-threshold", type=int, default=EXTERNAL_THRESHOLD,
+                   help="tensors of this many bytes or more go to the external data file")
+    p.add_argument("--out", required=True, help="output .onnx path")
+    a = p.parse_args(argv)
+    with open(a.config) as f:
+        cfg = json.load(f)
+    if a.random == bool(a.state_dict):
+        p.error("pass exactly one of --state-dict and --random")
+    sd = random_engram_state_dict(cfg, a.seed) if a.random else _load_state_dict(a.state_dict)
+    tm = np.load(a.token_map) if a.token_map else None
+    if tm is None and not a.tokenizer:
+        p.error("pass --tokenizer or --token-map")
+    export_engram(sd, cfg, a.tokenizer, a.out, token_map=tm, external_threshold=a.external_threshold)
+    print(f"wrote {a.out} ({len(sd)} tensors + Engram constants)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
