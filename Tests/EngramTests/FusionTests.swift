@@ -10,23 +10,17 @@ import Testing
         let fx = try ForwardFixture(variant)
         let c = fx.weights.config
         let ids = fx.ints("test.ids")
-        let map = try fx.weights.tensor("engram.token_map").int64s()
-        let comp = ids.map { map[Int($0)] }
+        let map = try TokenMap(weights: fx.weights)
+        let comp = try map.compress(ids)
         let expected = fx.ints("test.hash_ids")      // [T, nL, H]
         let H = (c.maxNgramSize - 1) * c.nHeadPerNgram
         for (li, l) in c.layerIds.enumerated() {
-            let layer = try EngramLayer(weights: fx.weights, layer: l)
+            let layer = try EngramLayer(weights: fx.weights, layer: l, tokenMap: map)
             var out = [Int64](repeating: -1, count: ids.count * H)
-            try out.withUnsafeMutableBufferPointer { try layer.hash(compressed: comp, start: 0, pad: map[c.padId], into: $0.baseAddress!) }
+            comp.withUnsafeBufferPointer { cp in out.withUnsafeMutableBufferPointer { layer.memory.hasher.hash(cp, addOffsets: false, into: $0.baseAddress!) } }
             var want = [Int64]()
             for t in 0..<ids.count { for h in 0..<H { want.append(expected[(t * c.layerIds.count + li) * H + h]) } }
             #expect(out == want)
-            // Incremental: the last 4 positions alone give the same indices.
-            var tail = [Int64](repeating: -1, count: 4 * H)
-            try tail.withUnsafeMutableBufferPointer { try layer.hash(compressed: comp, start: ids.count - 4, pad: map[c.padId], into: $0.baseAddress!) }
-            let from = (ids.count - 4) * H
-            let last: [Int64] = Array(out[from...])
-            #expect(last == tail)
         }
     }
 
@@ -36,13 +30,15 @@ import Testing
         let fx = try ForwardFixture(variant)
         let c = fx.weights.config
         for l in c.layerIds {
-            let layer = try EngramLayer(weights: fx.weights, layer: l)
+            let map = try TokenMap(weights: fx.weights)
+            let layer = try EngramLayer(weights: fx.weights, layer: l, tokenMap: map)
+            let comp = try map.compress(fx.ints("test.ids"))
             let hidden = fx.floats("test.fuse.\(l).hidden")
             let hash = fx.ints("test.fuse.\(l).hash_ids")
             let expY = fx.floats("test.fuse.\(l).y"), expG = fx.floats("test.fuse.\(l).gates")
             let T = hash.count / ((c.maxNgramSize - 1) * c.nHeadPerNgram)
             var e = [Float](repeating: 0, count: T * c.engramWidth)
-            try hash.withUnsafeBufferPointer { h in try e.withUnsafeMutableBufferPointer { try layer.retrieve(hashIds: h.baseAddress!, count: T, into: $0.baseAddress!) } }
+            comp.withUnsafeBufferPointer { cp in e.withUnsafeMutableBufferPointer { layer.memory.retrieve(cp, into: $0.baseAddress!) } }
             let HD = c.hcMult * c.hiddenSize
             // Whole sequence.
             var y = [Float](repeating: .nan, count: T * HD), g = [Float](repeating: .nan, count: T * c.hcMult)
@@ -69,17 +65,5 @@ import Testing
             #expect(maxRelError(g2, expG) <= 1e-5)
             #expect(maxRelError(y2, y) <= 1e-5)   // sgemv (one row) vs sgemm: rounding only
         }
-    }
-
-    @Test func retrieveRejectsOutOfRangeIndex() throws {
-        let fx = try ForwardFixture("hc4")
-        let layer = try EngramLayer(weights: fx.weights, layer: 0)
-        let H = 4
-        var e = [Float](repeating: 0, count: 32)
-        let bad: [Int64] = [0, 1, 1_000_000, 2]
-        #expect(throws: EngramError.self) {
-            try bad.withUnsafeBufferPointer { try layer.retrieve(hashIds: $0.baseAddress!, count: 1, into: &e) }
-        }
-        _ = H
     }
 }

@@ -22,8 +22,9 @@ extension Transformer {
         }
         let D = c.hiddenSize, hc = c.hcMult, HD = hc * D
         let start = state.position
-        if !tokenMap.isEmpty {
-            for t in tokens { state.compressed.append(tokenMap[Int(t)]) }
+        if let tokenMap {
+            if state.compressedNew.count < T { state.compressedNew = [Int64](repeating: 0, count: T) }
+            try state.compressedNew.withUnsafeMutableBufferPointer { try tokenMap.compress(tokens, into: $0.baseAddress!) }
         }
         state.broken = true   // until this call completes
         // Embedding, copied into every stream.
@@ -40,6 +41,9 @@ extension Transformer {
             sublayer(h: h, count: T, hcp: layer.hcFfn, norm: layer.ffnNorm, state: state) { xn, y in
                 ffn(layer, xn: xn, count: T, state: state, out: y)
             }
+        }
+        if tokenMap != nil {
+            state.compressedNew.withUnsafeBufferPointer { state.history.append(UnsafeBufferPointer(rebasing: $0[0..<T])) }
         }
         state.advance(T)
         state.broken = false
@@ -71,13 +75,9 @@ extension Transformer {
     /// Engram before attention: hash the new positions, retrieve, fuse, h += Y.
     private func engramStep(_ el: EngramLayer, h: UnsafeMutablePointer<Float>, count T: Int, start: Int, state: ForwardState) throws {
         let c = config
-        let heads = (c.maxNgramSize - 1) * c.nHeadPerNgram
-        if state.hashIds.count < T * heads { state.hashIds = [Int64](repeating: 0, count: T * heads) }
-        let pad = tokenMap[c.padId]
         let e = state.e.reserve(T * c.engramWidth)
-        try state.hashIds.withUnsafeMutableBufferPointer { hp in
-            try el.hash(compressed: state.compressed, start: start, pad: pad, into: hp.baseAddress!)
-            try el.retrieve(hashIds: hp.baseAddress!, count: T, into: e)
+        state.compressedNew.withUnsafeBufferPointer { cp in
+            el.memory.retrieve(UnsafeBufferPointer(rebasing: cp[0..<T]), history: state.history, into: e)
         }
         guard let conv = state.conv[el.layer] else { throw EngramError(.internal, "no conv state for layer \(el.layer)") }
         let y = state.fused.reserve(T * c.hcMult * c.hiddenSize)

@@ -15,8 +15,8 @@ public final class Transformer: @unchecked Sendable {
     let head: Matrix                // [V, D]: lm_head, or embed when tied
     let hcHead: HCParams?
     let invFreq: [Float]            // [hd/2]
-    /// raw id -> compressed id (Engram models); empty when the model has no Engram layer.
-    let tokenMap: [Int64]
+    /// raw id -> compressed id (Engram models); nil when the model has no Engram layer.
+    let tokenMap: TokenMap?
 
     /// mHC parameters of one sublayer: fn [(2+hc)*hc, hc*D] (or [hc, hc*D] at the head),
     /// base, scale.
@@ -33,7 +33,9 @@ public final class Transformer: @unchecked Sendable {
         let engram: EngramLayer?
     }
 
-    public init(weights: Weights) throws {
+    /// Reads the backbone from `weights`. `memories`: the Engram layers' memories when the
+    /// caller has them already (an `EngramModel`'s), otherwise they are read from `weights`.
+    public init(weights: Weights, tokenMap: TokenMap? = nil, memories: [EngramMemory]? = nil) throws {
         let c = weights.config
         guard c.hasBackbone, c.intermediateSize > 0 else {
             throw EngramError.unsupported("the model has no backbone (num_layers, num_attention_heads, intermediate_size)")
@@ -52,6 +54,13 @@ public final class Transformer: @unchecked Sendable {
                      scale: try weights.tensor(p + "scale", shape: [scales]).floats())
         }
         embed = try mat("embed_tokens.weight", V, D)
+        let map: TokenMap? = c.layerIds.isEmpty ? nil : try (tokenMap ?? TokenMap(weights: weights))
+        self.tokenMap = map
+        func engramLayer(_ l: Int) throws -> EngramLayer? {
+            guard c.layerIds.contains(l), let map else { return nil }
+            let memory = try memories?.first(where: { $0.layerId == l }) ?? EngramMemory(weights: weights, layer: l, tokenMap: map)
+            return EngramLayer(memory: memory, fusion: try EngramFusion(weights: weights, layer: l))
+        }
         let mix = (2 + hc) * hc
         var ls: [Layer] = []
         for l in 0..<c.numLayers {
@@ -68,7 +77,7 @@ public final class Transformer: @unchecked Sendable {
                 wd: try mat(p + "ffn.down_proj.weight", D, I),
                 hcAttn: hc > 1 ? try hcParams(p + "hc_attn_", rows: mix, scales: 3) : nil,
                 hcFfn: hc > 1 ? try hcParams(p + "hc_ffn_", rows: mix, scales: 3) : nil,
-                engram: c.layerIds.contains(l) ? try EngramLayer(weights: weights, layer: l) : nil))
+                engram: try engramLayer(l)))
         }
         layers = ls
         norm = try mat("norm.weight", 1, D)
@@ -82,15 +91,6 @@ public final class Transformer: @unchecked Sendable {
         invFreq = (0..<(hd / 2)).map { i in
             let e = Float(2 * i) / Float(hd)
             return Float(1.0 / pow(Double(Float(c.ropeTheta)), Double(e)))
-        }
-        if c.layerIds.isEmpty {
-            tokenMap = []
-        } else {
-            let m = try weights.tensor("engram.token_map", shape: [V]).int64s()
-            guard m.allSatisfy({ $0 >= 0 && $0 < Int64(Int32.max) }) else {
-                throw EngramError.format("engram.token_map holds an id outside 0..<2^31")
-            }
-            tokenMap = m
         }
     }
 

@@ -8,7 +8,9 @@ public final class ForwardState {
     let keys: [FloatBuffer]                // per layer [maxLength, KV*hd]
     let values: [FloatBuffer]
     let conv: [Int: ShortConvState]        // per Engram layer
-    var compressed: [Int64] = []
+    /// The last N-1 compressed ids (n-gram hashing across calls).
+    var history: NgramHistory
+    var compressedNew: [Int64] = []
     /// Set when a forward call failed half-way: the state must be reset before reuse.
     public internal(set) var broken = false
 
@@ -16,7 +18,6 @@ public final class ForwardState {
     let h = FloatBuffer(), h2 = FloatBuffer(), x = FloatBuffer(), xn = FloatBuffer(), y = FloatBuffer()
     let q = FloatBuffer(), o = FloatBuffer(), scores = FloatBuffer(), gate = FloatBuffer(), up = FloatBuffer()
     let mixes = FloatBuffer(), coef = FloatBuffer(), e = FloatBuffer(), fused = FloatBuffer(), rope = FloatBuffer()
-    var hashIds: [Int64] = []
     let fusionScratch = EngramFusion.Scratch()
 
     /// A state for `model` holding at most `maxLength` positions
@@ -35,12 +36,13 @@ public final class ForwardState {
         var cs: [Int: ShortConvState] = [:]
         for l in c.layerIds { if let el = model.engramLayer(l) { cs[l] = ShortConvState(fusion: el.fusion) } }
         conv = cs
+        history = NgramHistory(length: c.maxNgramSize - 1, padCompressed: (try? model.tokenMap?.compress(c.padId)) ?? 0)
     }
 
     /// Back to an empty sequence (the cache memory is kept).
     public func reset() {
         position = 0
-        compressed.removeAll(keepingCapacity: true)
+        history.reset()
         for s in conv.values { s.reset() }
         broken = false
     }
