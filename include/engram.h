@@ -101,6 +101,100 @@ ENGRAM_API const char *engram_last_error(void);
 /* Model: load, compress, hash, retrieve                                                */
 /* ------------------------------------------------------------------------------------ */
 
+/* A loaded model: config, tokenizer compression table, per-Engram-layer hash constants and
+ * tables (memory-mapped from the file's external data, never copied: opening a model with
+ * multi-GB tables takes milliseconds and costs page cache, not heap). Immutable after load:
+ * any number of threads may call the functions below on one model at the same time.
+ *
+ * Pipeline of one Engram layer (SPEC.md sections 3-4), one function per arrow:
+ *   raw ids --compress--> compressed ids --hash / row_ids--> row indices --retrieve--> vectors
+ * with N = max_ngram_size, K = n_head_per_ngram, E = n_embed_per_ngram and T tokens:
+ *   compress  int64 [T]
+ *   hash      int64 [T, (N-1)*K]  per-head index in 0..<p(n,j), order 2 heads 0..K-1 first
+ *   row_ids   int64 [T, (N-1)*K]  hash + the head's first row in the layer's table
+ *   retrieve  float [T, (N-1)*E]  the rows concatenated (tables stored as float32, float16
+ *                                 or bfloat16 are converted; float32 is bit-exact)
+ * Positions before the start of the sequence read the pad id. Errors: a token id outside
+ * 0..<vocab_size or a layer without Engram -> ENGRAM_E_OUT_OF_RANGE; n_ids == 0 ->
+ * ENGRAM_E_INVALID_ARGUMENT. */
+typedef struct engram_model engram_model;
+
+/* Options of engram_model_load. Get the defaults from engram_model_default_params() and
+ * change fields; 0 in n_threads / prefetch_distance means the default. */
+typedef struct engram_model_params {
+    int32_t n_threads;         /* threads gathering rows in one retrieve call; 0 = one per CPU (max 8) */
+    int32_t prefetch_distance; /* rows prefetched ahead of the one being copied; 0 = default (24) */
+    int32_t huge_pages;        /* nonzero: madvise(MADV_HUGEPAGE) on the tables (default 1) */
+    int32_t random_access;     /* nonzero: madvise(MADV_RANDOM) on the tables, no read-ahead (default 0) */
+    int32_t populate;          /* nonzero: map every table page at load (slower load, no page
+                                  faults later; default 0) */
+} engram_model_params;
+
+/* The default options. Thread-safe. */
+ENGRAM_API engram_model_params engram_model_default_params(void);
+
+/* Loads the ONNX model at `path` (NUL-terminated; external data files next to it).
+ * params may be NULL (defaults). On success *out owns the model: free it with
+ * engram_model_free. Errors: ENGRAM_E_IO (cannot open/map), ENGRAM_E_FORMAT (malformed or
+ * inconsistent file), ENGRAM_E_UNSUPPORTED (e.g. a table dtype the engine cannot read). */
+ENGRAM_API engram_status engram_model_load(const char *path, const engram_model_params *params,
+                                           engram_model **out);
+
+/* Frees a model (NULL is fine). Hash states created from it keep it alive until they are
+ * freed too. Must not race with calls using the model. */
+ENGRAM_API void engram_model_free(engram_model *model);
+
+/* The model's config as JSON (the object stored in the file, DeepSeek demo field names),
+ * NUL-terminated, into a caller buffer of `capacity` bytes; *needed = bytes including the
+ * NUL. */
+ENGRAM_API engram_status engram_model_config_json(const engram_model *model, char *out, size_t capacity,
+                                                  size_t *needed);
+
+/* What the engine derived from the file, as JSON (same buffer convention):
+ * {"vocab_size", "compressed_vocab_size", "pad_id", "pad_compressed", "hash_columns" ((N-1)*K),
+ *  "vector_width" ((N-1)*E), "layers": [{"layer", "rows", "width", "dtype" ("f32"|"f16"|"bf16"),
+ *  "multipliers": [N], "primes": [(N-1)*K], "offsets": [(N-1)*K]}, ...]} (multipliers as
+ * JSON integers up to 2^63). For hosts that keep the tables themselves. */
+ENGRAM_API engram_status engram_model_memory_json(const engram_model *model, char *out, size_t capacity,
+                                                  size_t *needed);
+
+/* A streaming hash state: the last N-1 compressed ids of a sequence (the pad at the start).
+ * Pass it to hash/row_ids/retrieve to treat `ids` as the continuation of what was appended
+ * so far; hashing token by token this way equals hashing the whole sequence. A state
+ * belongs to one thread at a time; it keeps its model alive. */
+typedef struct engram_hash_state engram_hash_state;
+
+ENGRAM_API engram_status engram_hash_state_create(const engram_model *model, engram_hash_state **out);
+ENGRAM_API void engram_hash_state_free(engram_hash_state *state);
+/* Back to the start of a sequence. */
+ENGRAM_API engram_status engram_hash_state_reset(engram_hash_state *state);
+/* Appends ids (after using them for every layer you need) to the state's sequence.
+ * n_ids == 0 is allowed (no-op); ids outside the vocabulary -> ENGRAM_E_OUT_OF_RANGE and
+ * the state is unchanged. */
+ENGRAM_API engram_status engram_hash_state_append(engram_hash_state *state, const int32_t *ids, size_t n_ids);
+
+/* Compressed ids of `ids`: out int64 [n_ids] (caller buffer, `capacity` elements). */
+ENGRAM_API engram_status engram_model_compress(const engram_model *model, const int32_t *ids, size_t n_ids,
+                                               int64_t *out, size_t capacity, size_t *needed);
+
+/* Per-head hash indices of `ids` for Engram layer `layer` (a backbone layer id such as 1
+ * or 15): out int64 [n_ids, (N-1)*K]. history: NULL for the start of a sequence, or a
+ * hash state of the same model (not modified). */
+ENGRAM_API engram_status engram_model_hash(const engram_model *model, const engram_hash_state *history,
+                                           const int32_t *ids, size_t n_ids, int32_t layer,
+                                           int64_t *out, size_t capacity, size_t *needed);
+
+/* Row ids into layer `layer`'s table (hash + head offset): out int64 [n_ids, (N-1)*K]. */
+ENGRAM_API engram_status engram_model_row_ids(const engram_model *model, const engram_hash_state *history,
+                                              const int32_t *ids, size_t n_ids, int32_t layer,
+                                              int64_t *out, size_t capacity, size_t *needed);
+
+/* The retrieved vectors: out float [n_ids, (N-1)*E], row-major. Rows of many tokens are
+ * gathered in batches with software prefetch, split across the params' threads. */
+ENGRAM_API engram_status engram_model_retrieve(const engram_model *model, const engram_hash_state *history,
+                                               const int32_t *ids, size_t n_ids, int32_t layer,
+                                               float *out, size_t capacity, size_t *needed);
+
 /* ------------------------------------------------------------------------------------ */
 /* Fuse, forward, context and generation                                                */
 /* ------------------------------------------------------------------------------------ */

@@ -64,4 +64,15 @@ public struct TokenMap: Sendable {
         }
         return out
     }
+
+    /// The compressed ids of `ids` as a new array (all ids validated first).
+    public func compressChecked<I: BinaryInteger>(_ ids: UnsafeBufferPointer<I>) throws -> [Int64] {
+        var out = [Int64](repeating: 0, count: ids.count)
+        if ids.isEmpty { return out }
+        try out.withUnsafeMutableBufferPointer { dst in
+            guard let base = dst.baseAddress else { return }
+            try compress(ids, into: base)
+        }
+        return out
+    }
 }

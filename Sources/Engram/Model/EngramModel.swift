@@ -46,9 +46,9 @@ public final class EngramModel: @unchecked Sendable {
 
     // MARK: Pointer API (the C layer's): ids are raw token ids; T = ids.count > 0.
 
+    /// Compressed ids, [T]. `out` is untouched when an id is outside the vocabulary.
     public func compress(_ ids: UnsafeBufferPointer<Int32>, into out: UnsafeMutablePointer<Int64>) throws {
-        try Self.checkNotEmpty(ids)
-        try tokenMap.compress(ids, into: out)
+        try withCompressed(ids) { c in if let b = c.baseAddress { out.update(from: b, count: c.count) } }
     }
 
     /// Per-head indices (before offsets), [T, (N-1)*K], order 2 heads first.
@@ -89,6 +89,20 @@ public final class EngramModel: @unchecked Sendable {
 
     public func retrieve(_ ids: [Int32], layer: Int, history: NgramHistory? = nil) throws -> [Float] {
         try withArrays(ids, width: vectorWidth, fill: Float(0)) { try retrieve($0, layer: layer, history: history, into: $1) }
+    }
+
+    /// What the engine derived from the file (engram_model_memory_json): compressed vocabulary,
+    /// pad, widths, and per layer the table's rows, width and dtype, multipliers, primes, offsets.
+    public var memoryDescriptionJSON: String {
+        func list(_ a: [Int64]) -> String { "[" + a.map(String.init).joined(separator: ",") + "]" }
+        let layers = memories.map { m in
+            "{\"layer\":\(m.layerId),\"rows\":\(m.table.rows),\"width\":\(m.table.width),\"dtype\":\"\(m.table.dtype.rawValue)\"," +
+            "\"multipliers\":\(list(m.hasher.multipliers)),\"primes\":\(list(m.hasher.primes)),\"offsets\":\(list(m.hasher.offsets))}"
+        }
+        let pad = tokenMap.map[config.padId]
+        return "{\"vocab_size\":\(config.vocabSize),\"compressed_vocab_size\":\(tokenMap.compressedVocabSize)," +
+            "\"pad_id\":\(config.padId),\"pad_compressed\":\(pad),\"hash_columns\":\(hashColumns)," +
+            "\"vector_width\":\(vectorWidth),\"layers\":[" + layers.joined(separator: ",") + "]}"
     }
 
     // MARK: Helpers

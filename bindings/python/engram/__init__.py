@@ -6,3 +6,6 @@ from ._lib import EngramError, Status, version, version_number
 
 __all__ = ["EngramError", "Status", "version", "version_number"]
 __version__ = "0.1.0"
+
+from .model import HashState, Model  # noqa: E402
+__all__ += ["Model", "HashState"]
