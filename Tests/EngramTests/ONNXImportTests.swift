@@ -158,6 +158,25 @@ enum ONNXFixtures {
         }
     }
 
+    /// torch.onnx.export of the reference model (constant folding on/off, and with only the
+    /// node scopes to go by) gives exactly the tensors of a plain state-dict export.
+    @Test(arguments: [("full_hc4_fold", "full_hc4_plain", true), ("full_hc4_nofold", "full_hc4_plain", false),
+                      ("full_hc1_fold", "full_hc1_plain", true), ("full_hc1_scopes", "full_hc1_plain", true)])
+    func torchExportMapsBackToStateDictNames(_ name: String, _ plainName: String, _ folded: Bool) throws {
+        let plain = try ONNXImporter.load(path: ONNXFixtures.path(plainName))
+        let (w, report) = try ONNXImporter.loadWithReport(path: ONNXFixtures.path(name))
+        #expect(report.hasBackbone)
+        #expect(report.graphInputs.contains("input_ids") && report.graphInputs.contains("engram_hash_ids"))
+        #expect(folded == !report.renamed.isEmpty, "\(report.renamed.count) renames")
+        #expect(!folded || report.renamed.contains { $0.transposed })
+        for (k, t) in plain.tensors {
+            guard let u = w.tensors[k] else { Issue.record("\(name) lacks \(k)"); continue }
+            #expect(u.shape == t.shape && u.dtype == t.dtype, "\(name): \(k)")
+            #expect(u.bytes.elementsEqual(t.bytes), "\(name): \(k) differs from the state dict")
+        }
+        #expect(w.config == plain.config)
+    }
+
     @Test func directoryIsNotAModel() throws {
         #expect(throws: EngramError.self) { try ONNXImporter.load(path: ONNXFixtures.folder.get()) }
     }
