@@ -47,6 +47,8 @@ __all__ = [
     "engram_tensor_shapes",
     "random_engram_state_dict",
     "save_onnx",
+    "export_model",
+    "find_renames",
     "IR_VERSION",
     "OPSET",
     "CONFIG_KEY",
@@ -362,52 +364,160 @@ def engram_constants(config: Mapping[str, Any], tokenizer_path: Optional[str] = 
     return out
 
 
+RENAMES_KEY = "engram.renames"
+
+
+def _write(graph, tensors: Mapping[str, Any], cfg: Mapping[str, Any], out_path: str,
+           external_threshold: int, extra_metadata: Optional[Mapping[str, str]] = None):
+    from onnx import helper
+    replaced = set(tensors)
+    keep = [t for t in graph.initializer if t.name not in replaced]
+    del graph.initializer[:]
+    graph.initializer.extend(keep)
+    for name, value in tensors.items():
+        graph.initializer.append(_tensor_proto(name, value))
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                              producer_name="engram.export")
+    model.ir_version = IR_VERSION
+    props = {CONFIG_KEY: _config_json(cfg)}
+    props.update(extra_metadata or {})
+    helper.set_model_props(model, props)
+    save_onnx(model, out_path, external_threshold)
+    return model
+
+
+def _config_dict(config) -> Dict[str, Any]:
+    if hasattr(config, "to_dict"):
+        return dict(config.to_dict())
+    return dict(config)
+
+
 def export_engram(state_dict: Mapping[str, Any], config: Mapping[str, Any],
                   tokenizer_path: Optional[str], out_path: str, *, token_map=None,
-                  external_threshold: int = EXTERNAL_THRESHOLD, check_shapes: bool = True,
-                  graph=None):
+                  external_threshold: int = EXTERNAL_THRESHOLD, check_shapes: bool = True):
     """Writes `state_dict` (+ Engram constants + config) as an ONNX model at `out_path`.
 
-    state_dict: name -> torch tensor or numpy array (PyTorch state-dict names).
-    config: DeepSeek demo field names plus the backbone's.
+    state_dict: name -> torch tensor or numpy array (PyTorch state-dict names). It may hold only
+    the Engram tensors (`layers.<l>.engram.*`): the engine then retrieves and fuses, and its
+    forward answers that the model has no backbone.
+    config: DeepSeek demo field names plus the backbone's (a dict, or an object with to_dict()).
     tokenizer_path: tokenizer.json (or its folder) for the compression table; when None,
     pass `token_map` (int64 [vocab_size]) instead, e.g. for synthetic vocabularies.
-    graph: an optional onnx GraphProto (e.g. from torch.onnx.export) to keep; the state dict
-    and constants are added to its initializers (names it already has are replaced).
-    Returns the onnx ModelProto written (external tensors without their data).
+    The file has no graph nodes (ONNX Runtime has nothing to run); `export_model` writes a
+    runnable graph. Returns the onnx ModelProto written (external tensors without data).
     """
-    import onnx
     from onnx import helper
-    cfg = _full_config(config)
+    cfg = _full_config(_config_dict(config))
     if check_shapes:
         want = engram_tensor_shapes(cfg)
         for name, value in state_dict.items():
             if name in want:
-                shape = tuple(int(d) for d in (value.shape))
+                shape = tuple(int(d) for d in value.shape)
                 if shape != want[name]:
                     raise ValueError(f"{name} has shape {shape}, the config implies {want[name]}")
-        present = set(state_dict)
-        missing = [n for n in want if n not in present]
+        missing = [n for n in want if n not in state_dict]
         if missing:
             raise ValueError(f"state dict lacks {len(missing)} Engram tensors, e.g. {missing[0]}")
     tensors = dict(state_dict)
     tensors.update(engram_constants(cfg, tokenizer_path, token_map))
-    if graph is None:
-        g = helper.make_graph([], "engram", [], [])
-    else:
-        g = graph
-    replaced = set(tensors)
-    keep = [t for t in g.initializer if t.name not in replaced]
-    del g.initializer[:]
-    g.initializer.extend(keep)
-    for name, value in tensors.items():
-        g.initializer.append(_tensor_proto(name, value))
-    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", OPSET)],
-                              producer_name="engram.export")
-    model.ir_version = IR_VERSION
-    helper.set_model_props(model, {CONFIG_KEY: _config_json(cfg)})
-    save_onnx(model, out_path, external_threshold)
-    return model
+    graph = helper.make_graph([], "engram", [], [])
+    return _write(graph, tensors, cfg, out_path, external_threshold)
+
+
+def find_renames(graph, state_dict: Mapping[str, Any]) -> List[Dict[str, Any]]:
+    """How to rebuild each state-dict tensor that torch.onnx.export (constant folding) removed,
+    from the graph's initializers, found by value:
+
+      {"to": name, "op": "transpose", "from": [init]}        a 2-D weight stored as W^T
+      {"to": name, "op": "concat", "from": [init, ...]}      flattened pieces in order
+                                                              (e.g. scale[0], scale[1], ...)
+    Stored as JSON in metadata_props "engram.renames"; the importer applies it, then falls back
+    to the node scopes for anything left."""
+    from onnx import numpy_helper
+    present = {t.name for t in graph.initializer}
+    others = {}
+    for t in graph.initializer:
+        if t.name not in state_dict:
+            others[t.name] = numpy_helper.to_array(t)
+    out = []
+    for name, value in state_dict.items():
+        if name in present:
+            continue
+        a, _ = _to_numpy(value)
+        if a.dtype.kind != "f":
+            continue
+        rule = None
+        if a.ndim == 2:
+            for k, o in others.items():
+                if o.shape == a.T.shape and o.dtype == a.dtype and np.array_equal(o, a.T):
+                    rule = {"to": name, "op": "transpose", "from": [k]}
+                    break
+        if rule is None:
+            flat = a.reshape(-1)
+            pieces, pos = [], 0
+            cands = sorted(((k, o.reshape(-1)) for k, o in others.items() if o.dtype == a.dtype and 0 < o.size <= flat.size),
+                           key=lambda kv: -kv[1].size)
+            while pos < flat.size:
+                for k, o in cands:
+                    if pos + o.size <= flat.size and np.array_equal(flat[pos:pos + o.size], o):
+                        pieces.append(k)
+                        pos += o.size
+                        break
+                else:
+                    break
+            if pos == flat.size and pieces:
+                rule = {"to": name, "op": "concat", "from": pieces}
+        if rule is not None:
+            rule["shape"] = [int(d) for d in a.shape]
+            out.append(rule)
+    return out
+
+
+def export_model(model, config, tokenizer_path: Optional[str], out_path: str, *, token_map=None,
+                 do_constant_folding: bool = True, seq_len: int = 5,
+                 external_threshold: int = EXTERNAL_THRESHOLD):
+    """Exports a whole PyTorch model (the reference `engram.reference.EngramLM`) with
+    torch.onnx.export (TorchScript exporter, opset 17, IR 8), so ONNX Runtime can run the same
+    file, and adds the Engram constants and the config.
+
+    Graph inputs: `input_ids` int64 [B, T] and `engram_hash_ids` int64 [B, T, len(layer_ids),
+    (N-1)*K] (the hash indices of SPEC section 3, computed outside the graph); output `logits`.
+    With constant folding, torch renames and transposes weights (a Linear's W becomes a MatMul
+    operand W^T named `onnx::MatMul_<n>`, mHC scales become scalars); the file records how to
+    rebuild every state-dict tensor (metadata "engram.renames", see `find_renames`).
+    """
+    import tempfile
+
+    import onnx
+    import torch
+    cfg = _full_config(_config_dict(config))
+    state = {k: v for k, v in model.state_dict().items()}
+    n_layers = len(cfg["layer_ids"])
+    heads = (int(cfg["max_ngram_size"]) - 1) * int(cfg["n_head_per_ngram"])
+    ids = torch.randint(0, int(cfg["vocab_size"]), (1, seq_len), generator=torch.Generator().manual_seed(0))
+    hashes = torch.zeros((1, seq_len, n_layers, heads), dtype=torch.int64)
+    was_training = model.training
+    model.eval()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "torch.onnx")
+        with torch.no_grad():
+            torch.onnx.export(model, (ids, hashes), path, dynamo=False, opset_version=OPSET,
+                              do_constant_folding=do_constant_folding,
+                              input_names=["input_ids", "engram_hash_ids"], output_names=["logits"],
+                              dynamic_axes={"input_ids": {0: "batch", 1: "seq"},
+                                            "engram_hash_ids": {0: "batch", 1: "seq"},
+                                            "logits": {0: "batch", 1: "seq"}})
+        exported = onnx.load(path)
+    model.train(was_training)
+    graph = exported.graph
+    renames = find_renames(graph, state)
+    for t in graph.initializer:  # back to raw_data, so the big ones can move to the data file
+        if not t.HasField("raw_data") and t.data_location != onnx.TensorProto.EXTERNAL:
+            from onnx import numpy_helper
+            t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(t), t.name))
+    consts = engram_constants(cfg, tokenizer_path, token_map)
+    extra = {RENAMES_KEY: json.dumps(renames)} if renames else {}
+    return _write(graph, consts, cfg, out_path, external_threshold, extra)
 
 
 # ---------------------------------------------------------------------------------------
