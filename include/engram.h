@@ -199,6 +199,120 @@ ENGRAM_API engram_status engram_model_retrieve(const engram_model *model, const 
 /* Fuse, forward, context and generation                                                */
 /* ------------------------------------------------------------------------------------ */
 
+/* The compute half of the engine (docs/EQUATIONS.md; SPEC.md sections 5-7): the Engram fuse
+ * step, the backbone forward pass with a KV cache, sampling and generation. Shapes, with
+ * T tokens, hc = hc_mult, D = hidden_size, V = vocab_size:
+ *   hidden  float [T, hc, D]   the residual streams entering an Engram layer
+ *   fuse    float [T, hc, D]   Y, the Engram module's output BEFORE the residual add
+ *           float [T, hc]      the gates (one per stream)
+ *   logits  float [T, V]
+ * Floats are float32, row-major. NaN or Inf in `hidden` -> ENGRAM_E_INVALID_ARGUMENT (the
+ * engine does not propagate them silently). Matrix kernels run on OpenBLAS; its thread
+ * count is process-wide and is set from the context's n_threads at each call. */
+
+/* The fuse step of Engram layer `layer` for a whole sequence from its start: hidden
+ * [n_ids, hc, D] (n_hidden must equal n_ids*hc*D, else ENGRAM_E_INVALID_ARGUMENT) and raw
+ * token ids [n_ids]. out: Y [n_ids, hc, D] (caller buffer; *needed = n_ids*hc*D). gates:
+ * [n_ids, hc] or NULL (then gates_capacity must be 0); too small -> ENGRAM_E_BUFFER_TOO_SMALL.
+ * A layer without Engram -> ENGRAM_E_OUT_OF_RANGE. Works on Engram-only files too.
+ * Thread-safe (the model is only read). */
+ENGRAM_API engram_status engram_model_fuse(const engram_model *model, int32_t layer,
+                                           const float *hidden, size_t n_hidden,
+                                           const int32_t *ids, size_t n_ids,
+                                           float *out, size_t capacity, size_t *needed,
+                                           float *gates, size_t gates_capacity);
+
+/* A sequence being run: KV cache, Engram short-conv states, n-gram history, the last
+ * position's logits. Prefill then token-by-token decode gives the logits of one full
+ * forward. A context belongs to one thread at a time; it keeps its model alive. */
+typedef struct engram_context engram_context;
+
+typedef struct engram_context_params {
+    size_t max_length; /* positions the context holds; 0 = max_position_embeddings */
+    int32_t n_threads; /* kernel threads; 0 = the machine's cores */
+} engram_context_params;
+
+/* The defaults (max_length 0, n_threads 0). Thread-safe. */
+ENGRAM_API engram_context_params engram_context_default_params(void);
+
+/* A new context for `model` (params may be NULL: defaults). The KV cache for max_length
+ * positions is allocated here. Errors: a model without backbone -> ENGRAM_E_UNSUPPORTED;
+ * max_length above max_position_embeddings or n_threads < 0 -> ENGRAM_E_INVALID_ARGUMENT. */
+ENGRAM_API engram_status engram_context_new(const engram_model *model, const engram_context_params *params,
+                                            engram_context **out);
+
+/* Frees a context (NULL is fine). */
+ENGRAM_API void engram_context_free(engram_context *ctx);
+
+/* Back to an empty sequence (memory is kept). Also resets the context's fuse streams. */
+ENGRAM_API engram_status engram_context_reset(engram_context *ctx);
+
+/* Positions used so far and the maximum (either pointer may be NULL). */
+ENGRAM_API engram_status engram_context_position(const engram_context *ctx, size_t *position,
+                                                 size_t *max_length);
+
+/* Runs ids [n_ids] as the next positions and writes the logits of every one of them:
+ * out [n_ids, V] (*needed = n_ids*V; a size query runs nothing). Errors: an id outside
+ * 0..<V -> ENGRAM_E_INVALID_ARGUMENT; more positions than the context has left ->
+ * ENGRAM_E_STATE. On error the context is unchanged. */
+ENGRAM_API engram_status engram_forward(engram_context *ctx, const int32_t *ids, size_t n_ids,
+                                        float *logits, size_t capacity, size_t *needed);
+
+/* Like engram_forward, but computes and writes only the last position's logits [V]
+ * (*needed = V): the fast way to feed a prompt. */
+ENGRAM_API engram_status engram_context_prefill(engram_context *ctx, const int32_t *ids, size_t n_ids,
+                                                float *logits, size_t capacity, size_t *needed);
+
+/* The fuse step of Engram layer `layer` continuing this context's fuse stream of that layer
+ * (token by token or in chunks: the same results as engram_model_fuse on the whole
+ * sequence). Separate from the forward pass's state; engram_context_reset restarts it.
+ * Arguments and errors as engram_model_fuse. */
+ENGRAM_API engram_status engram_context_fuse(engram_context *ctx, int32_t layer,
+                                             const float *hidden, size_t n_hidden,
+                                             const int32_t *ids, size_t n_ids,
+                                             float *out, size_t capacity, size_t *needed,
+                                             float *gates, size_t gates_capacity);
+
+/* Called with each generated token; return non-zero to stop generation. */
+typedef int32_t (*engram_token_callback)(int32_t token, void *user_data);
+
+typedef enum engram_stop_reason {
+    ENGRAM_STOP_MAX_TOKENS = 0,  /* max_new_tokens (or the out capacity) reached */
+    ENGRAM_STOP_TOKEN = 1,       /* a stop token was generated (it is reported, not run) */
+    ENGRAM_STOP_CALLBACK = 2,    /* the callback returned non-zero */
+    ENGRAM_STOP_CONTEXT_FULL = 3 /* the context has no position left */
+} engram_stop_reason;
+
+/* Sampling: greedy when temperature <= 0 (or top_k == 1); otherwise softmax(logits /
+ * temperature) over the top_k most likely tokens (0 = all), then the smallest set reaching
+ * top_p (1 = all), drawn from a generator seeded with `seed` (same inputs, same tokens). */
+typedef struct engram_generate_params {
+    size_t max_new_tokens;      /* default 64 */
+    float temperature;          /* default 0 (greedy) */
+    int32_t top_k;              /* default 0 (off) */
+    float top_p;                /* default 1 (off); must be in (0, 1] */
+    uint64_t seed;              /* default 0 */
+    const int32_t *stop_tokens; /* may be NULL when n_stop_tokens is 0; not retained */
+    size_t n_stop_tokens;
+} engram_generate_params;
+
+/* The defaults above. Thread-safe. */
+ENGRAM_API engram_generate_params engram_generate_default_params(void);
+
+/* Runs `prompt` (n_prompt may be 0 to continue after earlier calls on this context), then
+ * samples up to max_new_tokens tokens, each reported to `callback` (may be NULL) as soon as
+ * it is chosen and written to `out` (may be NULL with capacity 0; otherwise generation also
+ * stops when out is full). Every generated token except a final stop token is run, so the
+ * context can continue. *n_generated (required) gets the count, *reason (may be NULL) why
+ * it stopped. params may be NULL (defaults). A stop requested by the callback is not an
+ * error. Errors: bad params -> ENGRAM_E_INVALID_ARGUMENT; empty prompt on an empty context
+ * -> ENGRAM_E_STATE; the prompt does not fit -> ENGRAM_E_STATE. */
+ENGRAM_API engram_status engram_generate(engram_context *ctx, const int32_t *prompt, size_t n_prompt,
+                                         const engram_generate_params *params,
+                                         engram_token_callback callback, void *user_data,
+                                         int32_t *out, size_t capacity, size_t *n_generated,
+                                         engram_stop_reason *reason);
+
 #ifdef __cplusplus
 }
 #endif

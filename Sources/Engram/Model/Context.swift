@@ -66,7 +66,9 @@ public final class Context {
 
     /// Generates after `prompt` (which may be empty when the context already ran tokens):
     /// samples a token, hands it to `onToken` (return true to stop), runs it, repeats until
-    /// `maxNewTokens`, a stop token (reported, not run), the callback, or a full context.
+    /// `maxNewTokens`, a stop token (reported, not run), the callback, or a full context (the
+    /// token sampled then is reported, not run). Every run token leaves the context ready to
+    /// continue with another call (empty prompt).
     public func generate(prompt: UnsafeBufferPointer<Int32>, maxNewTokens: Int, sampling: SamplingParams,
                          stopTokens: Set<Int32> = [], onToken: (Int32) -> Bool) throws -> StopReason {
         try sampling.validate()
@@ -85,10 +87,9 @@ public final class Context {
             produced += 1
             let stop = onToken(tok)
             if stopTokens.contains(tok) { return .stopToken }
-            if stop { return .callback }
-            if produced == maxNewTokens { break }
             if state.position >= state.maxLength { return .contextFull }
             try withUnsafePointer(to: tok) { try prefill(UnsafeBufferPointer(start: $0, count: 1)) }
+            if stop { return .callback }
         }
         return .maxTokens
     }

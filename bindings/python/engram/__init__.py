@@ -9,3 +9,5 @@ __version__ = "0.1.0"
 
 from .model import HashState, Model  # noqa: E402
 __all__ += ["Model", "HashState"]
+from .context import Context  # noqa: E402
+__all__ += ["Context"]
