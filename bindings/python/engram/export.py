@@ -35,6 +35,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
 import numpy as np
@@ -500,7 +501,8 @@ def export_model(model, config, tokenizer_path: Optional[str], out_path: str, *,
     model.eval()
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "torch.onnx")
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # the TorchScript exporter is legacy
             torch.onnx.export(model, (ids, hashes), path, dynamo=False, opset_version=OPSET,
                               do_constant_folding=do_constant_folding,
                               input_names=["input_ids", "engram_hash_ids"], output_names=["logits"],
