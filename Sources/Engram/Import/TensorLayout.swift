@@ -52,7 +52,8 @@ extension TensorLayout {
     /// hc_mult > 1, final norm and LM head (absent when tie_word_embeddings).
     public static func backbone(_ c: ModelConfig) -> [ExpectedTensor] {
         let d = c.hiddenSize, hc = c.hcMult, v = c.vocabSize
-        let q = c.numAttentionHeads * c.headDim, kv = c.numKeyValueHeads * c.headDim, i = c.intermediateSize
+        // Wrapping products: absurd configs give absurd shapes (a mismatch error), never a trap.
+        let q = c.numAttentionHeads &* c.headDim, kv = c.numKeyValueHeads &* c.headDim, i = c.intermediateSize
         var out: [ExpectedTensor] = [.init(name: "embed_tokens.weight", shape: [v, d], kind: .float)]
         for l in 0..<c.numLayers {
             let p = "layers.\(l)."

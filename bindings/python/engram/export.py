@@ -35,6 +35,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
 import numpy as np
@@ -47,6 +48,7 @@ __all__ = [
     "engram_tensor_shapes",
     "random_engram_state_dict",
     "save_onnx",
+    "engram_constants",
     "export_model",
     "find_renames",
     "IR_VERSION",
@@ -275,9 +277,8 @@ def _to_numpy(value) -> tuple:
     return a, types[a.dtype]
 
 
-def _tensor_proto(name: str, value):
+def _tensor_proto(name: str, a: np.ndarray, dt: int):
     from onnx import TensorProto
-    a, dt = _to_numpy(value)
     t = TensorProto()
     t.name = name
     t.data_type = dt
@@ -286,42 +287,56 @@ def _tensor_proto(name: str, value):
     return t
 
 
-def externalize(model, out_path: str, threshold: int = EXTERNAL_THRESHOLD,
-                alignment: int = ALIGNMENT, data_name: Optional[str] = None) -> Optional[str]:
-    """Moves every initializer of `threshold` bytes or more of `model` into one data file next
-    to `out_path`, each at an offset that is a multiple of `alignment`. Returns the data file's
-    name (relative to the model's folder), or None when nothing was moved."""
-    from onnx import TensorProto
-    data_name = data_name or os.path.basename(out_path) + ".data"
-    data_path = os.path.join(os.path.dirname(os.path.abspath(out_path)), data_name)
-    big = [t for t in model.graph.initializer if t.HasField("raw_data") and len(t.raw_data) >= threshold]
-    if not big:
-        if os.path.exists(data_path):
-            os.remove(data_path)
-        return None
-    offset = 0
-    with open(data_path, "wb") as f:
-        for t in big:
-            pad = (-offset) % alignment
-            if pad:
-                f.write(b"\0" * pad)
-                offset += pad
-            raw = t.raw_data
-            f.write(raw)
-            del t.external_data[:]
-            for k, v in (("location", data_name), ("offset", str(offset)), ("length", str(len(raw)))):
-                e = t.external_data.add()
-                e.key, e.value = k, v
-            t.data_location = TensorProto.EXTERNAL
-            t.ClearField("raw_data")
-            offset += len(raw)
-    return data_name
+class _DataFile:
+    """The external data file next to a model: tensors written back to back, each at an offset
+    that is a multiple of `alignment`, straight from their arrays (no copy into protobuf)."""
+
+    def __init__(self, out_path: str, alignment: int = ALIGNMENT):
+        self.name = os.path.basename(out_path) + ".data"
+        self.path = os.path.join(os.path.dirname(os.path.abspath(out_path)), self.name)
+        self.alignment = alignment
+        self.offset = 0
+        self.f = None
+
+    def add(self, t, data) -> None:
+        """Writes `data` (bytes-like) and points TensorProto `t` at it."""
+        from onnx import TensorProto
+        if self.f is None:
+            self.f = open(self.path, "wb")
+        pad = (-self.offset) % self.alignment
+        if pad:
+            self.f.write(b"\0" * pad)
+            self.offset += pad
+        view = memoryview(data).cast("B")
+        self.f.write(view)
+        del t.external_data[:]
+        for k, v in (("location", self.name), ("offset", str(self.offset)), ("length", str(view.nbytes))):
+            e = t.external_data.add()
+            e.key, e.value = k, v
+        t.data_location = TensorProto.EXTERNAL
+        t.ClearField("raw_data")
+        self.offset += view.nbytes
+
+    def close(self) -> None:
+        if self.f is not None:
+            self.f.close()
+        elif os.path.exists(self.path):
+            os.remove(self.path)  # a stale file of an earlier export
 
 
 def save_onnx(model, out_path: str, threshold: int = EXTERNAL_THRESHOLD, check: bool = True) -> None:
-    """Writes `model` (initializers with raw data) with big tensors as aligned external data."""
+    """Writes `model` with every raw_data initializer of `threshold` bytes or more moved to the
+    aligned external data file `<out_path>.data`, then runs the ONNX checker on the file."""
     import onnx
-    externalize(model, out_path, threshold)
+    data = _DataFile(out_path)
+    try:
+        for t in model.graph.initializer:
+            if t.HasField("raw_data"):
+                raw = t.raw_data
+                if len(raw) >= threshold:
+                    data.add(t, raw)
+    finally:
+        data.close()
     with open(out_path, "wb") as f:
         f.write(model.SerializeToString())
     if check:
@@ -369,20 +384,44 @@ RENAMES_KEY = "engram.renames"
 
 def _write(graph, tensors: Mapping[str, Any], cfg: Mapping[str, Any], out_path: str,
            external_threshold: int, extra_metadata: Optional[Mapping[str, str]] = None):
+    import onnx
     from onnx import helper
     replaced = set(tensors)
     keep = [t for t in graph.initializer if t.name not in replaced]
     del graph.initializer[:]
     graph.initializer.extend(keep)
-    for name, value in tensors.items():
-        graph.initializer.append(_tensor_proto(name, value))
+    data = _DataFile(out_path)
+    try:
+        # Graph initializers first (torch's), then the new tensors; big ones straight to the file.
+        for t in graph.initializer:
+            if t.HasField("raw_data"):
+                raw = t.raw_data
+                if len(raw) >= external_threshold:
+                    data.add(t, raw)
+        for name, value in tensors.items():
+            a, dt = _to_numpy(value)
+            a = a.astype(a.dtype.newbyteorder("<"), copy=False)
+            if a.nbytes >= external_threshold:
+                from onnx import TensorProto
+                t = TensorProto()
+                t.name = name
+                t.data_type = dt
+                t.dims.extend(int(d) for d in a.shape)
+                data.add(t, np.ascontiguousarray(a).reshape(-1).view(np.uint8))
+                graph.initializer.append(t)
+            else:
+                graph.initializer.append(_tensor_proto(name, a, dt))
+    finally:
+        data.close()
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
                               producer_name="engram.export")
     model.ir_version = IR_VERSION
     props = {CONFIG_KEY: _config_json(cfg)}
     props.update(extra_metadata or {})
     helper.set_model_props(model, props)
-    save_onnx(model, out_path, external_threshold)
+    with open(out_path, "wb") as f:
+        f.write(model.SerializeToString())
+    onnx.checker.check_model(out_path)
     return model
 
 
@@ -500,7 +539,8 @@ def export_model(model, config, tokenizer_path: Optional[str], out_path: str, *,
     model.eval()
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "torch.onnx")
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # the TorchScript exporter is legacy
             torch.onnx.export(model, (ids, hashes), path, dynamo=False, opset_version=OPSET,
                               do_constant_folding=do_constant_folding,
                               input_names=["input_ids", "engram_hash_ids"], output_names=["logits"],
