@@ -227,10 +227,12 @@ class Context:
         p, stops = self._params(max_new_tokens, temperature, top_k, top_p, seed, stop_tokens)
         q: "queue.Queue" = queue.Queue()
         stop = threading.Event()
+        ack = threading.Semaphore(0)   # the worker waits until the consumer asks for more
         done = object()
 
         def on_token(tok, _user):
             q.put(int(tok))
+            ack.acquire()
             return 1 if stop.is_set() else 0
 
         cb = _Callback(on_token)
@@ -256,8 +258,10 @@ class Context:
                 if item is done:
                     break
                 yield item
+                ack.release()
         finally:
             stop.set()
+            ack.release()
             worker.join()
             _ = (cb, stops)  # alive until the worker is done
         if "error" in result:
