@@ -6,8 +6,9 @@ import Testing
 @Suite struct ForwardTests {
     static let variants = ["hc4", "hc1"]
 
-    func run(_ model: Transformer, _ ids: [Int32], chunks: [Int], maxLength: Int = 64) throws -> [Float] {
+    func run(_ model: Transformer, _ ids: [Int32], chunks: [Int], maxLength: Int = 64, chunkSize: Int = 512) throws -> [Float] {
         let state = try ForwardState(model: model, maxLength: maxLength)
+        state.chunkSize = chunkSize
         let V = model.config.vocabSize
         var out = [Float](repeating: .nan, count: ids.count * V)
         var t = 0
@@ -35,6 +36,9 @@ import Testing
         #expect(maxAbsError(decoded, full) <= 1e-5)
         let chunked = try run(model, ids, chunks: [1, 4, 3, ids.count - 8])
         #expect(maxAbsError(chunked, full) <= 1e-5)
+        // Internal chunking of one long call (chunks of 4 positions).
+        let inner = try run(model, ids, chunks: [ids.count], chunkSize: 4)
+        #expect(maxAbsError(inner, full) <= 1e-5)
     }
 
     @Test func lastOnlyLogitsEqualTheLastRow() throws {

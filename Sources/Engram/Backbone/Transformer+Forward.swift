@@ -13,13 +13,28 @@ extension Transformer {
         let c = config
         let T = tokens.count
         guard !state.broken else { throw EngramError(.state, "the context failed earlier and must be reset") }
-        guard T > 0 else { throw EngramError.invalidArgument("no tokens to run") }
+        guard T > 0, let base = tokens.baseAddress else { throw EngramError.invalidArgument("no tokens to run") }
         for (i, t) in tokens.enumerated() where t < 0 || Int(t) >= c.vocabSize {
             throw EngramError.invalidArgument("token id \(t) at index \(i) is outside 0..<\(c.vocabSize)")
         }
         guard state.position + T <= state.maxLength else {
             throw EngramError(.state, "context holds \(state.maxLength) positions; \(state.position) used, \(T) more requested")
         }
+        // Long inputs run in chunks: scratch memory stays bounded (scores are [chunk, S]).
+        var done = 0
+        while done < T {
+            let n = min(max(1, state.chunkSize), T - done)
+            let isLast = done + n == T
+            let out: UnsafeMutablePointer<Float>? = lastOnly ? (isLast ? logits : nil) : logits.map { $0 + done * c.vocabSize }
+            try forwardChunk(tokens: UnsafeBufferPointer(start: base + done, count: n), state: state, logits: out, lastOnly: lastOnly)
+            done += n
+        }
+    }
+
+    private func forwardChunk(tokens: UnsafeBufferPointer<Int32>, state: ForwardState,
+                              logits: UnsafeMutablePointer<Float>?, lastOnly: Bool) throws {
+        let c = config
+        let T = tokens.count
         let D = c.hiddenSize, hc = c.hcMult, HD = hc * D
         let start = state.position
         if let tokenMap {

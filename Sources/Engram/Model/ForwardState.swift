@@ -11,6 +11,8 @@ public final class ForwardState {
     /// The last N-1 compressed ids (n-gram hashing across calls).
     var history: NgramHistory
     var compressedNew: [Int64] = []
+    /// Positions run per chunk of a long input (bounds scratch memory: scores are [chunk, S]).
+    public var chunkSize = 512
     /// Set when a forward call failed half-way: the state must be reset before reuse.
     public internal(set) var broken = false
 
@@ -24,11 +26,11 @@ public final class ForwardState {
     /// (1 ... max_position_embeddings).
     public init(model: Transformer, maxLength: Int) throws {
         let c = model.config
-        guard maxLength >= 1, maxLength <= c.maxPositionEmbeddings else {
-            throw EngramError.invalidArgument("context length \(maxLength) outside 1...\(c.maxPositionEmbeddings) (max_position_embeddings)")
+        guard maxLength >= 1, maxLength <= c.maxPositionEmbeddings, maxLength <= 1 << 24 else {
+            throw EngramError.invalidArgument("context length \(maxLength) outside 1...\(min(c.maxPositionEmbeddings, 1 << 24)) (max_position_embeddings, at most 2^24)")
         }
         let (bytes, o1) = maxLength.multipliedReportingOverflow(by: c.numKeyValueHeads * c.headDim * c.numLayers * 8)
-        guard !o1, bytes < 1 << 40 else { throw EngramError(.outOfMemory, "KV cache of \(maxLength) positions is too large") }
+        guard !o1, bytes <= 1 << 36 else { throw EngramError(.outOfMemory, "KV cache of \(maxLength) positions is too large") }
         self.maxLength = maxLength
         kvWidth = c.numKeyValueHeads * c.headDim
         keys = (0..<c.numLayers).map { _ in FloatBuffer(maxLength * c.numKeyValueHeads * c.headDim) }
