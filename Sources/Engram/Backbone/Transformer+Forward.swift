@@ -217,17 +217,33 @@ extension Transformer {
         let scale = 1 / Float(hd).squareRoot()
         let scores = state.scores.reserve(T * S)
         let o = state.o.reserve(T * QW)
+        if T == 1 {
+            // Decode: one query row per head; each cached key/value row is read once per
+            // group of heads sharing it.
+            let sc = state.scores.reserve(H * S)
+            for g in 0..<KV {
+                for u in 0..<S {
+                    let krow = kc + u * KW + g * hd
+                    for r in 0..<rep {
+                        let hh = g * rep + r
+                        sc[hh * S + u] = Kernels.dot(q + hh * hd, krow, hd) * scale
+                    }
+                }
+                for r in 0..<rep { Kernels.softmax(sc + (g * rep + r) * S, S) }
+                for r in 0..<rep { (o + (g * rep + r) * hd).update(repeating: 0, count: hd) }
+                for u in 0..<S {
+                    let vrow = vc + u * KW + g * hd
+                    for r in 0..<rep {
+                        let hh = g * rep + r
+                        Kernels.axpy(o + hh * hd, sc[hh * S + u], vrow, hd)
+                    }
+                }
+            }
+            Kernels.linear(o, rows: 1, L.wo, y)
+            return
+        }
         for hh in 0..<H {
             let g = hh / rep
-            if T == 1 {
-                let qh = q + hh * hd
-                for u in 0..<S { scores[u] = Kernels.dot(qh, kc + u * KW + g * hd, hd) * scale }
-                Kernels.softmax(scores, S)
-                let oh = o + hh * hd
-                oh.update(repeating: 0, count: hd)
-                for u in 0..<S { Kernels.axpy(oh, scores[u], vc + u * KW + g * hd, hd) }
-                continue
-            }
             Kernels.gemmNT(T, S, hd, alpha: scale, q + hh * hd, QW, kc + g * hd, KW, beta: 0, scores, S)
             for t in 0..<T {
                 let row = scores + t * S
