@@ -586,19 +586,50 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--token-map", help="explicit token map (.npy int64 [vocab_size]) instead of --tokenizer")
     p.add_argument("--external-threshold", type=int, default=EXTERNAL_THRESHOLD,
                    help="tensors of this many bytes or more go to the external data file")
+    p.add_argument("--graph", action="store_true",
+                   help="export the whole reference model (engram.reference.EngramLM) with torch.onnx.export, "
+                        "so ONNX Runtime can run the file too")
+    p.add_argument("--no-constant-folding", action="store_true", help="with --graph: keep every weight's name")
     p.add_argument("--out", required=True, help="output .onnx path")
     a = p.parse_args(argv)
     with open(a.config) as f:
         cfg = json.load(f)
     if a.random == bool(a.state_dict):
         p.error("pass exactly one of --state-dict and --random")
-    sd = random_engram_state_dict(cfg, a.seed) if a.random else _load_state_dict(a.state_dict)
     tm = np.load(a.token_map) if a.token_map else None
     if tm is None and not a.tokenizer:
         p.error("pass --tokenizer or --token-map")
+    if a.graph:
+        R = _reference_module()
+        rcfg = R.EngramConfig.from_dict(cfg)
+        model = R.EngramLM(rcfg)
+        if a.random:
+            R.randomize_(model, seed=a.seed)
+        else:
+            model.load_state_dict(_load_state_dict(a.state_dict))
+        full = dict(cfg)
+        full.update(rcfg.to_dict())
+        export_model(model, full, a.tokenizer, a.out, token_map=tm, external_threshold=a.external_threshold,
+                     do_constant_folding=not a.no_constant_folding)
+        print(f"wrote {a.out} (reference model graph, {len(model.state_dict())} tensors + Engram constants)")
+        return 0
+    sd = random_engram_state_dict(cfg, a.seed) if a.random else _load_state_dict(a.state_dict)
     export_engram(sd, cfg, a.tokenizer, a.out, token_map=tm, external_threshold=a.external_threshold)
     print(f"wrote {a.out} ({len(sd)} tensors + Engram constants)")
     return 0
+
+
+def _reference_module():
+    """engram/reference.py, loaded by path (like this module, without the package)."""
+    import importlib.util
+    name = "engram_reference_for_export"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference.py"))
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
 
 
 if __name__ == "__main__":

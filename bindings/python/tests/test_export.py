@@ -148,6 +148,24 @@ def test_command_line(tmp_path):
     assert (tmp_path / "cli.onnx.data").exists()
 
 
+def test_command_line_full_graph(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    cfg = dict(engram_vocab_size=[211, 223], max_ngram_size=3, n_embed_per_ngram=16, n_head_per_ngram=2,
+               layer_ids=[1], hidden_size=32, hc_mult=2, vocab_size=64, num_layers=2, num_attention_heads=4,
+               num_key_value_heads=2, head_dim=8, intermediate_size=48, pad_id=2, seed=7)
+    (tmp_path / "cfg.json").write_text(json.dumps(cfg))
+    np.save(tmp_path / "tm.npy", token_map(64))
+    r = subprocess.run([sys.executable, "-m", "engram.export", "--config", str(tmp_path / "cfg.json"), "--random",
+                        "--graph", "--token-map", str(tmp_path / "tm.npy"), "--out", str(tmp_path / "g.onnx")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    so = ort.SessionOptions()
+    so.log_severity_level = 3
+    sess = ort.InferenceSession(str(tmp_path / "g.onnx"), so)
+    out = sess.run(None, {"input_ids": np.zeros((1, 4), np.int64), "engram_hash_ids": np.zeros((1, 4, 1, 4), np.int64)})[0]
+    assert out.shape == (1, 4, 64) and np.isfinite(out).all()
+
+
 def _engram_cli():
     for p in (ROOT / "build/stage/bin/engram", ROOT / ".build/release/engram-cli", ROOT / ".build/debug/engram-cli"):
         if p.exists():
@@ -171,6 +189,9 @@ def test_engine_reads_the_export(tmp_path):
     assert {t["name"] for t in mapped} == {f"layers.{l}.engram.multi_head_embedding.embedding.weight" for l in (1, 3)}
     assert info["mapped_bytes"] == sum(sd[t["name"]].nbytes for t in mapped)
     assert info["copied_bytes"] == 0
+    text = subprocess.run([_engram_cli(), "inspect", str(out)], capture_output=True, text=True).stdout
+    assert "no backbone" in text and "maps 1 external data file" in text
+    assert "layers.*.engram.key_projs.*.weight" in text
     # A broken copy: the engine names the problem and fails.
     (tmp_path / "e.onnx.data").write_bytes((tmp_path / "e.onnx.data").read_bytes()[:1000])
     r = subprocess.run([_engram_cli(), "inspect", str(out)], capture_output=True, text=True)
