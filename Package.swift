@@ -13,7 +13,7 @@ let packageRoot = String(#filePath.dropLast("/Package.swift".count))
 let package = Package(
     name: "engram",
     products: [
-        .library(name: "engram", type: .dynamic, targets: ["EngramC"]),
+        .library(name: "engram", type: .dynamic, targets: ["EngramC", "EngramExports"]),
         .executable(name: "engram-cli", targets: ["engram"]),
     ],
     targets: [
@@ -38,12 +38,16 @@ let package = Package(
         // The engine: plain Swift, no Foundation.
         .target(name: "Engram", dependencies: ["CEngramSupport", "CEngramONNX"]),
         // The C ABI: argument validation, error translation, no math.
+        .target(name: "EngramC", dependencies: ["Engram", "CEngramSupport"]),
+        // The version script that limits libengram.so's exports to engram_* (library only).
         .target(
-            name: "EngramC", dependencies: ["Engram", "CEngramSupport"],
+            name: "EngramExports",
             exclude: ["exports.map"],
-            linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=\(packageRoot)/Sources/EngramC/exports.map"])]
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=\(packageRoot)/Sources/EngramExports/exports.map"])]
         ),
         .executableTarget(name: "engram", dependencies: ["Engram"]),
+        // Fuzz harnesses (`make fuzz`), and their replayer in normal builds.
+        .executableTarget(name: "engram-fuzz", dependencies: ["Engram", "EngramC", "CEngramSupport"]),
         .testTarget(name: "EngramTests", dependencies: ["Engram"]),
     ],
     swiftLanguageModes: [.v5],
