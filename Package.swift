@@ -36,7 +36,10 @@ let package = Package(
             ]
         ),
         // The engine: plain Swift, no Foundation.
-        .target(name: "Engram", dependencies: ["CEngramSupport", "CEngramONNX"]),
+        // OpenBLAS from the system (Debian libopenblas-dev): sgemm for batched rows.
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "Engram", dependencies: ["CEngramSupport", "COpenBLAS", "CEngramONNX"]),
         // The C ABI: argument validation, error translation, no math.
         .target(name: "EngramC", dependencies: ["Engram", "CEngramSupport"]),
         // The version script that limits libengram.so's exports to engram_* (library only).

@@ -11,6 +11,7 @@ import EngramC
 /// The harnesses by name. Each takes arbitrary bytes and must return without trapping.
 let harnesses: [String: (UnsafeBufferPointer<UInt8>) -> Void] = [
     "json": { bytes in _ = try? JSON.parse(bytes) },
+    "onnx": { bytes in fuzzONNX(bytes) },
 ]
 
 #if canImport(Glibc)

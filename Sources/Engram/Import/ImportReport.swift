@@ -36,6 +36,8 @@ public struct ImportReport: Sendable {
     public var dataFiles: [(name: String, size: Int)] = []
     public var graphInputs: [String] = []
     public var nodeCount = 0
+    /// The file holds the backbone tensors (forward can run), not only Engram's.
+    public var hasBackbone = false
 
     /// Bytes of tensors that are views into mapped external files.
     public var mappedBytes: Int { entries.reduce(0) { if case .mapped = $1.storage { return $0 + $1.byteCount }; return $0 } }

@@ -19,6 +19,8 @@ import Glibc
 public enum ONNXImporter {
     /// The metadata_props key holding the config JSON.
     public static let configKey = "engram.config"
+    /// The metadata_props key of the exporter's rename record (see engram/export.py find_renames).
+    public static let renamesKey = "engram.renames"
 
     /// Loads and validates the model at `path`.
     public static func load(path: String) throws -> Weights {
@@ -51,6 +53,7 @@ public enum ONNXImporter {
         var loader = DataLoader(file: file)
         var tensors: [String: Tensor] = [:]
         var order: [String] = []
+        var storage: [String: ImportReport.Storage] = [:]
         var unreadable: [String: String] = [:]
         for i in 0..<file.initializerCount {
             let ini = try file.initializer(i)
@@ -58,10 +61,10 @@ public enum ONNXImporter {
                 throw EngramError.format("\(path): two initializers are named \(ini.name)")
             }
             do {
-                let (t, storage) = try loader.tensor(ini)
+                let (t, s) = try loader.tensor(ini)
                 tensors[ini.name] = t
+                storage[ini.name] = s
                 order.append(ini.name)
-                report.entries.append(.init(name: ini.name, dtype: t.dtype, shape: t.shape, byteCount: t.bytes.count, storage: storage))
             } catch let e as EngramError where e.kind == .unsupported {
                 unreadable[ini.name] = e.message
                 report.skipped.append(ini.name)
@@ -71,19 +74,42 @@ public enum ONNXImporter {
         }
         report.dataFiles = loader.files.map { (name: $0.key, size: $0.value.bytes.count) }.sorted { $0.name < $1.name }
 
-        // Map names torch.onnx.export changed back to state-dict names.
-        let expected = try expectedTensors(config, tensors)
-        let renamed = try NameRecovery.recover(file: file, tensors: &tensors, expected: expected)
-        for r in renamed {
-            report.renamed.append(r)
-            if let k = report.entries.firstIndex(where: { $0.name == r.from }) {
-                report.entries[k].name = r.to
-                report.entries[k].renamedFrom = r.from
-                if r.transposed {
-                    report.entries[k].shape = tensors[r.to]?.shape ?? report.entries[k].shape
-                    report.entries[k].storage = .copied
-                }
+        // Map names torch.onnx.export changed back to state-dict names: first the exporter's
+        // record (metadata "engram.renames"), then the graph's node scopes.
+        var renamed: [ImportReport.Rename] = []
+        if let rules = file.metadata.first(where: { $0.key == renamesKey })?.value {
+            do {
+                renamed += try NameRecovery.apply(rules: JSON.parse(rules), tensors: &tensors)
+            } catch let e as EngramError {
+                throw EngramError(e.kind, "\(path): metadata \(renamesKey): \(e.message)")
             }
+        }
+        var expected = try expectedTensors(config, tensors)
+        if config.hasBackbone { expected += TensorLayout.backbone(config) }
+        renamed += try NameRecovery.recover(file: file, tensors: &tensors, expected: expected)
+        // Engram-only files (no backbone tensor at all) are valid: retrieve and fuse work.
+        let backboneNames = Set(TensorLayout.backbone(config).map(\.name))
+        report.hasBackbone = config.hasBackbone && backboneNames.contains { tensors[$0] != nil }
+        if !report.hasBackbone { expected.removeAll { backboneNames.contains($0.name) } }
+
+        // The report lists the final tensors in file order; rebuilt ones where their first piece was.
+        report.renamed = renamed
+        var from: [String: ImportReport.Rename] = [:]
+        for r in renamed {
+            from[r.to] = r
+            storage[r.to] = r.transposed || r.from.contains(",") ? .copied : storage[r.from]
+            if let k = order.firstIndex(of: r.from.split(separator: ",").first.map(String.init) ?? r.from) {
+                order.insert(r.to, at: k)
+            } else {
+                order.append(r.to)
+            }
+        }
+        var seen = Set<String>()
+        for name in order where !seen.contains(name) {
+            seen.insert(name)
+            guard let t = tensors[name] else { continue }
+            report.entries.append(.init(name: name, dtype: t.dtype, shape: t.shape, byteCount: t.bytes.count,
+                                        storage: storage[name] ?? .copied, renamedFrom: from[name]?.from))
         }
 
         try validate(config: config, tensors: tensors, expected: expected, unreadable: unreadable, path: path)

@@ -45,3 +45,51 @@ public enum TensorLayout {
         return out
     }
 }
+
+extension TensorLayout {
+    /// The backbone of the reference model (`engram.reference.EngramLM`): token embedding,
+    /// per layer pre-norms, attention (q/k/v/o, no biases), SwiGLU FFN, mHC parameters when
+    /// hc_mult > 1, final norm and LM head (absent when tie_word_embeddings).
+    public static func backbone(_ c: ModelConfig) -> [ExpectedTensor] {
+        let d = c.hiddenSize, hc = c.hcMult, v = c.vocabSize
+        // Wrapping products: absurd configs give absurd shapes (a mismatch error), never a trap.
+        let q = c.numAttentionHeads &* c.headDim, kv = c.numKeyValueHeads &* c.headDim, i = c.intermediateSize
+        var out: [ExpectedTensor] = [.init(name: "embed_tokens.weight", shape: [v, d], kind: .float)]
+        for l in 0..<c.numLayers {
+            let p = "layers.\(l)."
+            out += [
+                .init(name: p + "attn_norm.weight", shape: [d], kind: .float),
+                .init(name: p + "attn.q_proj.weight", shape: [q, d], kind: .float),
+                .init(name: p + "attn.k_proj.weight", shape: [kv, d], kind: .float),
+                .init(name: p + "attn.v_proj.weight", shape: [kv, d], kind: .float),
+                .init(name: p + "attn.o_proj.weight", shape: [d, q], kind: .float),
+                .init(name: p + "ffn_norm.weight", shape: [d], kind: .float),
+                .init(name: p + "ffn.gate_proj.weight", shape: [i, d], kind: .float),
+                .init(name: p + "ffn.up_proj.weight", shape: [i, d], kind: .float),
+                .init(name: p + "ffn.down_proj.weight", shape: [d, i], kind: .float),
+            ]
+            if hc > 1 {
+                let mix = (2 + hc) * hc
+                for s in ["attn", "ffn"] {
+                    out += [
+                        .init(name: p + "hc_\(s)_fn", shape: [mix, hc * d], kind: .float),
+                        .init(name: p + "hc_\(s)_base", shape: [mix], kind: .float),
+                        .init(name: p + "hc_\(s)_scale", shape: [3], kind: .float),
+                    ]
+                }
+            }
+        }
+        if hc > 1 {
+            out += [
+                .init(name: "hc_head_fn", shape: [hc, hc * d], kind: .float),
+                .init(name: "hc_head_base", shape: [hc], kind: .float),
+                .init(name: "hc_head_scale", shape: [1], kind: .float),
+            ]
+        }
+        out.append(.init(name: "norm.weight", shape: [d], kind: .float))
+        if !c.tieWordEmbeddings {
+            out.append(.init(name: "lm_head.weight", shape: [v, d], kind: .float))
+        }
+        return out
+    }
+}

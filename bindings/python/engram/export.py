@@ -35,6 +35,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
 import numpy as np
@@ -47,6 +48,9 @@ __all__ = [
     "engram_tensor_shapes",
     "random_engram_state_dict",
     "save_onnx",
+    "engram_constants",
+    "export_model",
+    "find_renames",
     "IR_VERSION",
     "OPSET",
     "CONFIG_KEY",
@@ -273,9 +277,8 @@ def _to_numpy(value) -> tuple:
     return a, types[a.dtype]
 
 
-def _tensor_proto(name: str, value):
+def _tensor_proto(name: str, a: np.ndarray, dt: int):
     from onnx import TensorProto
-    a, dt = _to_numpy(value)
     t = TensorProto()
     t.name = name
     t.data_type = dt
@@ -284,42 +287,56 @@ def _tensor_proto(name: str, value):
     return t
 
 
-def externalize(model, out_path: str, threshold: int = EXTERNAL_THRESHOLD,
-                alignment: int = ALIGNMENT, data_name: Optional[str] = None) -> Optional[str]:
-    """Moves every initializer of `threshold` bytes or more of `model` into one data file next
-    to `out_path`, each at an offset that is a multiple of `alignment`. Returns the data file's
-    name (relative to the model's folder), or None when nothing was moved."""
-    from onnx import TensorProto
-    data_name = data_name or os.path.basename(out_path) + ".data"
-    data_path = os.path.join(os.path.dirname(os.path.abspath(out_path)), data_name)
-    big = [t for t in model.graph.initializer if t.HasField("raw_data") and len(t.raw_data) >= threshold]
-    if not big:
-        if os.path.exists(data_path):
-            os.remove(data_path)
-        return None
-    offset = 0
-    with open(data_path, "wb") as f:
-        for t in big:
-            pad = (-offset) % alignment
-            if pad:
-                f.write(b"\0" * pad)
-                offset += pad
-            raw = t.raw_data
-            f.write(raw)
-            del t.external_data[:]
-            for k, v in (("location", data_name), ("offset", str(offset)), ("length", str(len(raw)))):
-                e = t.external_data.add()
-                e.key, e.value = k, v
-            t.data_location = TensorProto.EXTERNAL
-            t.ClearField("raw_data")
-            offset += len(raw)
-    return data_name
+class _DataFile:
+    """The external data file next to a model: tensors written back to back, each at an offset
+    that is a multiple of `alignment`, straight from their arrays (no copy into protobuf)."""
+
+    def __init__(self, out_path: str, alignment: int = ALIGNMENT):
+        self.name = os.path.basename(out_path) + ".data"
+        self.path = os.path.join(os.path.dirname(os.path.abspath(out_path)), self.name)
+        self.alignment = alignment
+        self.offset = 0
+        self.f = None
+
+    def add(self, t, data) -> None:
+        """Writes `data` (bytes-like) and points TensorProto `t` at it."""
+        from onnx import TensorProto
+        if self.f is None:
+            self.f = open(self.path, "wb")
+        pad = (-self.offset) % self.alignment
+        if pad:
+            self.f.write(b"\0" * pad)
+            self.offset += pad
+        view = memoryview(data).cast("B")
+        self.f.write(view)
+        del t.external_data[:]
+        for k, v in (("location", self.name), ("offset", str(self.offset)), ("length", str(view.nbytes))):
+            e = t.external_data.add()
+            e.key, e.value = k, v
+        t.data_location = TensorProto.EXTERNAL
+        t.ClearField("raw_data")
+        self.offset += view.nbytes
+
+    def close(self) -> None:
+        if self.f is not None:
+            self.f.close()
+        elif os.path.exists(self.path):
+            os.remove(self.path)  # a stale file of an earlier export
 
 
 def save_onnx(model, out_path: str, threshold: int = EXTERNAL_THRESHOLD, check: bool = True) -> None:
-    """Writes `model` (initializers with raw data) with big tensors as aligned external data."""
+    """Writes `model` with every raw_data initializer of `threshold` bytes or more moved to the
+    aligned external data file `<out_path>.data`, then runs the ONNX checker on the file."""
     import onnx
-    externalize(model, out_path, threshold)
+    data = _DataFile(out_path)
+    try:
+        for t in model.graph.initializer:
+            if t.HasField("raw_data"):
+                raw = t.raw_data
+                if len(raw) >= threshold:
+                    data.add(t, raw)
+    finally:
+        data.close()
     with open(out_path, "wb") as f:
         f.write(model.SerializeToString())
     if check:
@@ -362,52 +379,185 @@ def engram_constants(config: Mapping[str, Any], tokenizer_path: Optional[str] = 
     return out
 
 
-def export_engram(state_dict: Mapping[str, Any], config: Mapping[str, Any],
-                  tokenizer_path: Optional[str], out_path: str, *, token_map=None,
-                  external_threshold: int = EXTERNAL_THRESHOLD, check_shapes: bool = True,
-                  graph=None):
-    """Writes `state_dict` (+ Engram constants + config) as an ONNX model at `out_path`.
+RENAMES_KEY = "engram.renames"
 
-    state_dict: name -> torch tensor or numpy array (PyTorch state-dict names).
-    config: DeepSeek demo field names plus the backbone's.
-    tokenizer_path: tokenizer.json (or its folder) for the compression table; when None,
-    pass `token_map` (int64 [vocab_size]) instead, e.g. for synthetic vocabularies.
-    graph: an optional onnx GraphProto (e.g. from torch.onnx.export) to keep; the state dict
-    and constants are added to its initializers (names it already has are replaced).
-    Returns the onnx ModelProto written (external tensors without their data).
-    """
+
+def _write(graph, tensors: Mapping[str, Any], cfg: Mapping[str, Any], out_path: str,
+           external_threshold: int, extra_metadata: Optional[Mapping[str, str]] = None):
     import onnx
     from onnx import helper
-    cfg = _full_config(config)
+    replaced = set(tensors)
+    keep = [t for t in graph.initializer if t.name not in replaced]
+    del graph.initializer[:]
+    graph.initializer.extend(keep)
+    data = _DataFile(out_path)
+    try:
+        # Graph initializers first (torch's), then the new tensors; big ones straight to the file.
+        for t in graph.initializer:
+            if t.HasField("raw_data"):
+                raw = t.raw_data
+                if len(raw) >= external_threshold:
+                    data.add(t, raw)
+        for name, value in tensors.items():
+            a, dt = _to_numpy(value)
+            a = a.astype(a.dtype.newbyteorder("<"), copy=False)
+            if a.nbytes >= external_threshold:
+                from onnx import TensorProto
+                t = TensorProto()
+                t.name = name
+                t.data_type = dt
+                t.dims.extend(int(d) for d in a.shape)
+                data.add(t, np.ascontiguousarray(a).reshape(-1).view(np.uint8))
+                graph.initializer.append(t)
+            else:
+                graph.initializer.append(_tensor_proto(name, a, dt))
+    finally:
+        data.close()
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                              producer_name="engram.export")
+    model.ir_version = IR_VERSION
+    props = {CONFIG_KEY: _config_json(cfg)}
+    props.update(extra_metadata or {})
+    helper.set_model_props(model, props)
+    with open(out_path, "wb") as f:
+        f.write(model.SerializeToString())
+    onnx.checker.check_model(out_path)
+    return model
+
+
+def _config_dict(config) -> Dict[str, Any]:
+    if hasattr(config, "to_dict"):
+        return dict(config.to_dict())
+    return dict(config)
+
+
+def export_engram(state_dict: Mapping[str, Any], config: Mapping[str, Any],
+                  tokenizer_path: Optional[str], out_path: str, *, token_map=None,
+                  external_threshold: int = EXTERNAL_THRESHOLD, check_shapes: bool = True):
+    """Writes `state_dict` (+ Engram constants + config) as an ONNX model at `out_path`.
+
+    state_dict: name -> torch tensor or numpy array (PyTorch state-dict names). It may hold only
+    the Engram tensors (`layers.<l>.engram.*`): the engine then retrieves and fuses, and its
+    forward answers that the model has no backbone.
+    config: DeepSeek demo field names plus the backbone's (a dict, or an object with to_dict()).
+    tokenizer_path: tokenizer.json (or its folder) for the compression table; when None,
+    pass `token_map` (int64 [vocab_size]) instead, e.g. for synthetic vocabularies.
+    The file has no graph nodes (ONNX Runtime has nothing to run); `export_model` writes a
+    runnable graph. Returns the onnx ModelProto written (external tensors without data).
+    """
+    from onnx import helper
+    cfg = _full_config(_config_dict(config))
     if check_shapes:
         want = engram_tensor_shapes(cfg)
         for name, value in state_dict.items():
             if name in want:
-                shape = tuple(int(d) for d in (value.shape))
+                shape = tuple(int(d) for d in value.shape)
                 if shape != want[name]:
                     raise ValueError(f"{name} has shape {shape}, the config implies {want[name]}")
-        present = set(state_dict)
-        missing = [n for n in want if n not in present]
+        missing = [n for n in want if n not in state_dict]
         if missing:
             raise ValueError(f"state dict lacks {len(missing)} Engram tensors, e.g. {missing[0]}")
     tensors = dict(state_dict)
     tensors.update(engram_constants(cfg, tokenizer_path, token_map))
-    if graph is None:
-        g = helper.make_graph([], "engram", [], [])
-    else:
-        g = graph
-    replaced = set(tensors)
-    keep = [t for t in g.initializer if t.name not in replaced]
-    del g.initializer[:]
-    g.initializer.extend(keep)
-    for name, value in tensors.items():
-        g.initializer.append(_tensor_proto(name, value))
-    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", OPSET)],
-                              producer_name="engram.export")
-    model.ir_version = IR_VERSION
-    helper.set_model_props(model, {CONFIG_KEY: _config_json(cfg)})
-    save_onnx(model, out_path, external_threshold)
-    return model
+    graph = helper.make_graph([], "engram", [], [])
+    return _write(graph, tensors, cfg, out_path, external_threshold)
+
+
+def find_renames(graph, state_dict: Mapping[str, Any]) -> List[Dict[str, Any]]:
+    """How to rebuild each state-dict tensor that torch.onnx.export (constant folding) removed,
+    from the graph's initializers, found by value:
+
+      {"to": name, "op": "transpose", "from": [init]}        a 2-D weight stored as W^T
+      {"to": name, "op": "concat", "from": [init, ...]}      flattened pieces in order
+                                                              (e.g. scale[0], scale[1], ...)
+    Stored as JSON in metadata_props "engram.renames"; the importer applies it, then falls back
+    to the node scopes for anything left."""
+    from onnx import numpy_helper
+    present = {t.name for t in graph.initializer}
+    others = {}
+    for t in graph.initializer:
+        if t.name not in state_dict:
+            others[t.name] = numpy_helper.to_array(t)
+    out = []
+    for name, value in state_dict.items():
+        if name in present:
+            continue
+        a, _ = _to_numpy(value)
+        if a.dtype.kind != "f":
+            continue
+        rule = None
+        if a.ndim == 2:
+            for k, o in others.items():
+                if o.shape == a.T.shape and o.dtype == a.dtype and np.array_equal(o, a.T):
+                    rule = {"to": name, "op": "transpose", "from": [k]}
+                    break
+        if rule is None:
+            flat = a.reshape(-1)
+            pieces, pos = [], 0
+            cands = sorted(((k, o.reshape(-1)) for k, o in others.items() if o.dtype == a.dtype and 0 < o.size <= flat.size),
+                           key=lambda kv: -kv[1].size)
+            while pos < flat.size:
+                for k, o in cands:
+                    if pos + o.size <= flat.size and np.array_equal(flat[pos:pos + o.size], o):
+                        pieces.append(k)
+                        pos += o.size
+                        break
+                else:
+                    break
+            if pos == flat.size and pieces:
+                rule = {"to": name, "op": "concat", "from": pieces}
+        if rule is not None:
+            rule["shape"] = [int(d) for d in a.shape]
+            out.append(rule)
+    return out
+
+
+def export_model(model, config, tokenizer_path: Optional[str], out_path: str, *, token_map=None,
+                 do_constant_folding: bool = True, seq_len: int = 5,
+                 external_threshold: int = EXTERNAL_THRESHOLD):
+    """Exports a whole PyTorch model (the reference `engram.reference.EngramLM`) with
+    torch.onnx.export (TorchScript exporter, opset 17, IR 8), so ONNX Runtime can run the same
+    file, and adds the Engram constants and the config.
+
+    Graph inputs: `input_ids` int64 [B, T] and `engram_hash_ids` int64 [B, T, len(layer_ids),
+    (N-1)*K] (the hash indices of SPEC section 3, computed outside the graph); output `logits`.
+    With constant folding, torch renames and transposes weights (a Linear's W becomes a MatMul
+    operand W^T named `onnx::MatMul_<n>`, mHC scales become scalars); the file records how to
+    rebuild every state-dict tensor (metadata "engram.renames", see `find_renames`).
+    """
+    import tempfile
+
+    import onnx
+    import torch
+    cfg = _full_config(_config_dict(config))
+    state = {k: v for k, v in model.state_dict().items()}
+    n_layers = len(cfg["layer_ids"])
+    heads = (int(cfg["max_ngram_size"]) - 1) * int(cfg["n_head_per_ngram"])
+    ids = torch.randint(0, int(cfg["vocab_size"]), (1, seq_len), generator=torch.Generator().manual_seed(0))
+    hashes = torch.zeros((1, seq_len, n_layers, heads), dtype=torch.int64)
+    was_training = model.training
+    model.eval()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "torch.onnx")
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # the TorchScript exporter is legacy
+            torch.onnx.export(model, (ids, hashes), path, dynamo=False, opset_version=OPSET,
+                              do_constant_folding=do_constant_folding,
+                              input_names=["input_ids", "engram_hash_ids"], output_names=["logits"],
+                              dynamic_axes={"input_ids": {0: "batch", 1: "seq"},
+                                            "engram_hash_ids": {0: "batch", 1: "seq"},
+                                            "logits": {0: "batch", 1: "seq"}})
+        exported = onnx.load(path)
+    model.train(was_training)
+    graph = exported.graph
+    renames = find_renames(graph, state)
+    for t in graph.initializer:  # back to raw_data, so the big ones can move to the data file
+        if not t.HasField("raw_data") and t.data_location != onnx.TensorProto.EXTERNAL:
+            from onnx import numpy_helper
+            t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(t), t.name))
+    consts = engram_constants(cfg, tokenizer_path, token_map)
+    extra = {RENAMES_KEY: json.dumps(renames)} if renames else {}
+    return _write(graph, consts, cfg, out_path, external_threshold, extra)
 
 
 # ---------------------------------------------------------------------------------------
@@ -436,19 +586,50 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--token-map", help="explicit token map (.npy int64 [vocab_size]) instead of --tokenizer")
     p.add_argument("--external-threshold", type=int, default=EXTERNAL_THRESHOLD,
                    help="tensors of this many bytes or more go to the external data file")
+    p.add_argument("--graph", action="store_true",
+                   help="export the whole reference model (engram.reference.EngramLM) with torch.onnx.export, "
+                        "so ONNX Runtime can run the file too")
+    p.add_argument("--no-constant-folding", action="store_true", help="with --graph: keep every weight's name")
     p.add_argument("--out", required=True, help="output .onnx path")
     a = p.parse_args(argv)
     with open(a.config) as f:
         cfg = json.load(f)
     if a.random == bool(a.state_dict):
         p.error("pass exactly one of --state-dict and --random")
-    sd = random_engram_state_dict(cfg, a.seed) if a.random else _load_state_dict(a.state_dict)
     tm = np.load(a.token_map) if a.token_map else None
     if tm is None and not a.tokenizer:
         p.error("pass --tokenizer or --token-map")
+    if a.graph:
+        R = _reference_module()
+        rcfg = R.EngramConfig.from_dict(cfg)
+        model = R.EngramLM(rcfg)
+        if a.random:
+            R.randomize_(model, seed=a.seed)
+        else:
+            model.load_state_dict(_load_state_dict(a.state_dict))
+        full = dict(cfg)
+        full.update(rcfg.to_dict())
+        export_model(model, full, a.tokenizer, a.out, token_map=tm, external_threshold=a.external_threshold,
+                     do_constant_folding=not a.no_constant_folding)
+        print(f"wrote {a.out} (reference model graph, {len(model.state_dict())} tensors + Engram constants)")
+        return 0
+    sd = random_engram_state_dict(cfg, a.seed) if a.random else _load_state_dict(a.state_dict)
     export_engram(sd, cfg, a.tokenizer, a.out, token_map=tm, external_threshold=a.external_threshold)
     print(f"wrote {a.out} ({len(sd)} tensors + Engram constants)")
     return 0
+
+
+def _reference_module():
+    """engram/reference.py, loaded by path (like this module, without the package)."""
+    import importlib.util
+    name = "engram_reference_for_export"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference.py"))
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
 
 
 if __name__ == "__main__":
