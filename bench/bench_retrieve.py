@@ -5,9 +5,8 @@ bound measured in the same run.
 Model: DeepSeek's demo config (hidden 1024, hc_mult 4, Engram layers [1, 15], N = 3, K = 8,
 512 dims per order, engram_vocab_size 129280*5 per order before the prime search): two
 tables of 10.34M rows x 64 = 1.32 billion parameters, bf16 (2.6 GB) and f32 (5.3 GB). The
-tables are random, written with numpy memmap into a temp dir as the external data of an ONNX
-file in the exporter's format (engram.export: its constants, config and small tensors; the
-tables streamed to their own data file since the exporter holds tensors in memory) and
+tables are random, generated with numpy memmap in a temp dir, exported with engram.export
+(the real exporter, tables written straight from the memmaps into model.onnx.data), and
 deleted afterwards. The token map is the real DeepSeek-V3 compression table (V' = 98627).
 
 Token streams: real text (Python's pydoc topics, ~110K DeepSeek-V3 tokens) and uniform random
@@ -72,67 +71,58 @@ def text_ids() -> np.ndarray:
 
 # ----------------------------------------------------------------------------- model file
 
-def write_table(path: str, offset: int, rows: int, width: int, dtype: str, seed: int) -> None:
-    """Random values in +-[0.5, 1) (bf16 bit patterns; f32 adds random low bits), chunked."""
+def random_table(path: str, rows: int, width: int, dtype: str, seed: int):
+    """A random table in a raw file, as a numpy memmap (bf16 as uint16 bits): values in
+    +-[0.5, 1) (f32 adds random low mantissa bits), generated in chunks."""
     np_dtype = np.uint16 if dtype == "bf16" else np.uint32
-    mm = np.memmap(path, dtype=np_dtype, mode="r+", offset=offset, shape=(rows * width,))
+    mm = np.memmap(path, dtype=np_dtype, mode="w+", shape=(rows, width))
+    flat = mm.reshape(-1)
     rng = np.random.default_rng(seed)
     step = 1 << 25
-    for s in range(0, rows * width, step):
-        e = min(rows * width, s + step)
+    for s in range(0, flat.size, step):
+        e = min(flat.size, s + step)
         hi = (rng.integers(0, 1 << 16, e - s, dtype=np.uint16) & np.uint16(0x807F)) | np.uint16(0x3F00)
         if dtype == "bf16":
-            mm[s:e] = hi
+            flat[s:e] = hi
         else:
-            mm[s:e] = (hi.astype(np.uint32) << 16) | rng.integers(0, 1 << 16, e - s, dtype=np.uint32)
+            flat[s:e] = (hi.astype(np.uint32) << 16) | rng.integers(0, 1 << 16, e - s, dtype=np.uint32)
     mm.flush()
-    del mm
+    return mm
 
 
 def build_model(out_dir: str, dtype: str, token_map: np.ndarray):
-    """An ONNX file in the exporter's format whose tables live in `tables.bin` (2 MiB aligned).
-    Returns (model path, tables path, {layer: (offset, rows)}, width)."""
+    """Exports the demo-size model with engram.export (tables from raw memmaps, written by the
+    exporter straight into model.onnx.data; the raw files are deleted afterwards).
+    Returns (model path, data file path, {layer: (byte offset, rows)}, width)."""
     import onnx
-    from onnx import TensorProto, helper
+    import torch
     ex = load_exporter()
-    cfg = ex._full_config(CONFIG)
-    shapes = ex.engram_tensor_shapes(cfg)
-    consts = ex.engram_constants(cfg, None, token_map)
-    width = cfg["n_embed_per_ngram"] // cfg["n_head_per_ngram"]
-    tables_path = os.path.join(out_dir, "tables.bin")
-    esize = 2 if dtype == "bf16" else 4
-    layout, offset = {}, 0
-    for l in cfg["layer_ids"]:
-        rows = shapes[f"layers.{l}.engram.multi_head_embedding.embedding.weight"][0]
-        layout[l] = (offset, rows)
-        offset += -(-rows * width * esize // (2 << 20)) * (2 << 20)
-    with open(tables_path, "wb") as f:
-        f.truncate(offset)
-    inits = []
+    shapes = ex.engram_tensor_shapes(CONFIG)
+    width = CONFIG["n_embed_per_ngram"] // CONFIG["n_head_per_ngram"]
+    sd, raws = {}, []
     for name, shape in shapes.items():
         if name.endswith("multi_head_embedding.embedding.weight"):
-            continue
-        inits.append(ex._tensor_proto(name, np.zeros(shape, dtype=np.float32)))
-    for name, value in consts.items():
-        inits.append(ex._tensor_proto(name, value))
-    for l, (off, rows) in layout.items():
-        write_table(tables_path, off, rows, width, dtype, seed=l)
-        t = TensorProto()
-        t.name = f"layers.{l}.engram.multi_head_embedding.embedding.weight"
-        t.data_type = TensorProto.BFLOAT16 if dtype == "bf16" else TensorProto.FLOAT
-        t.dims.extend([rows, width])
-        for k, v in (("location", "tables.bin"), ("offset", str(off)), ("length", str(rows * width * esize))):
-            e = t.external_data.add()
-            e.key, e.value = k, v
-        t.data_location = TensorProto.EXTERNAL
-        inits.append(t)
-    g = helper.make_graph([], "engram", [], [], initializer=inits)
-    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", ex.OPSET)], producer_name="bench_retrieve")
-    model.ir_version = ex.IR_VERSION
-    helper.set_model_props(model, {ex.CONFIG_KEY: ex._config_json(cfg)})
+            raw = os.path.join(out_dir, name + ".raw")
+            raws.append(raw)
+            mm = random_table(raw, shape[0], width, dtype, seed=len(raws))
+            t = torch.from_numpy(mm.view(np.int16 if dtype == "bf16" else np.float32))
+            sd[name] = t.view(torch.bfloat16) if dtype == "bf16" else t
+        else:
+            sd[name] = np.zeros(shape, dtype=np.float32)
     path = os.path.join(out_dir, "model.onnx")
-    ex.save_onnx(model, path, check=False)
-    return path, tables_path, layout, width
+    ex.export_engram(sd, CONFIG, None, path, token_map=token_map)
+    del sd, mm, t
+    gc.collect()
+    for raw in raws:
+        os.remove(raw)
+    layout, data_path = {}, None
+    for init in onnx.load(path, load_external_data=False).graph.initializer:
+        if init.name.endswith("multi_head_embedding.embedding.weight"):
+            ext = {e.key: e.value for e in init.external_data}
+            layer = int(init.name.split(".")[1])
+            layout[layer] = (int(ext["offset"]), int(init.dims[0]))
+            data_path = os.path.join(out_dir, ext["location"])
+    return path, data_path, layout, width
 
 
 # ----------------------------------------------------------------------------- measurements
@@ -236,7 +226,7 @@ def compile_bound(tmp):
 
 def bound_rows_ids(layout, width, esize, n_rows):
     """Uniformly random rows of the model's tables (both layers), as row numbers from the
-    first table's start (the tables are back to back in tables.bin)."""
+    first table's start (both tables are in model.onnx.data, 4 KiB aligned)."""
     off0 = min(off for off, _ in layout.values())
     rng = np.random.default_rng(123)
     starts = np.array([(off - off0) // (width * esize) for off, _ in sorted(layout.values())], dtype=np.int64)
@@ -315,7 +305,7 @@ def main(argv=None):
             path, tables_path, layout, width = build_model(d, dtype, token_map)
             esize = 2 if dtype == "bf16" else 4
             params = sum(rows for _, rows in layout.values()) * width
-            print(f"\n[{dtype}] tables: {params / 1e9:.3f}B parameters, {os.path.getsize(tables_path) / 2**30:.2f} GiB "
+            print(f"\n[{dtype}] tables: {params / 1e9:.3f}B parameters, {params * esize / 2**30:.2f} GiB "
                   f"(written in {time.perf_counter() - t0:.1f}s)")
 
             gc.collect()
@@ -361,7 +351,7 @@ def main(argv=None):
             del peer
             gc.collect()
             print(f"  huge pages: {pmd / 1024:.0f} MiB of table mappings use 2 MiB pages (FilePmdMapped, ours + the peer's)")
-            print(f"  bound: random {width * esize}-byte rows over the {os.path.getsize(tables_path) / 2**30:.2f} GiB of tables, "
+            print(f"  bound: random {width * esize}-byte rows over the {params * esize / 2**30:.2f} GiB of tables, "
                   f"{a.threads} threads, prefetch {dist} (sweep " + ", ".join(f"{k}: {v / 1e6:.1f}M" for k, v in sweep.items()) + " rows/s)")
             for name, r in res.items():
                 print(f"  {name:6s} hash+retrieve: ours {r['tok_ours'] / 1e6:.3f}M tok/s ({r['rows_ours'] / 1e6:.1f}M rows/s)  "
