@@ -21,6 +21,10 @@
 extern "C" {
 #endif
 
+/* Internal to libengram: not exported from the shared library (the version script exports
+ * engram_*, and only include/engram.h is API). */
+#pragma GCC visibility push(hidden)
+
 /* Same values as engram_status / EngramError.Kind. */
 enum {
     ENGRAM_ONNX_OK = 0,
@@ -115,6 +119,8 @@ size_t engram_onnx_graph_input_count(const engram_onnx_model *model);
 const char *engram_onnx_graph_input(const engram_onnx_model *model, size_t i);
 size_t engram_onnx_graph_output_count(const engram_onnx_model *model);
 const char *engram_onnx_graph_output(const engram_onnx_model *model, size_t i);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }
