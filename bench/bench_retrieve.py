@@ -5,9 +5,8 @@ bound measured in the same run.
 Model: DeepSeek's demo config (hidden 1024, hc_mult 4, Engram layers [1, 15], N = 3, K = 8,
 512 dims per order, engram_vocab_size 129280*5 per order before the prime search): two
 tables of 10.34M rows x 64 = 1.32 billion parameters, bf16 (2.6 GB) and f32 (5.3 GB). The
-tables are random, written with numpy memmap into a temp dir as the external data of an ONNX
-file in the exporter's format (engram.export: its constants, config and small tensors; the
-tables streamed to their own data file since the exporter holds tensors in memory) and
+tables are random, generated with numpy memmap in a temp dir, exported with engram.export
+(the real exporter, tables written straight from the memmaps into model.onnx.data), and
 deleted afterwards. The token map is the real DeepSeek-V3 compression table (V' = 98627).
 
 Token streams: real text (Python's pydoc topics, ~110K DeepSeek-V3 tokens) and uniform random
@@ -72,67 +71,58 @@ def text_ids() -> np.ndarray:
 
 # ----------------------------------------------------------------------------- model file
 
-def write_table(path: str, offset: int, rows: int, width: int, dtype: str, seed: int) -> None:
-    """Random values in +-[0.5, 1) (bf16 bit patterns; f32 adds random low bits), chunked."""
+def random_table(path: str, rows: int, width: int, dtype: str, seed: int):
+    """A random table in a raw file, as a numpy memmap (bf16 as uint16 bits): values in
+    +-[0.5, 1) (f32 adds random low mantissa bits), generated in chunks."""
     np_dtype = np.uint16 if dtype == "bf16" else np.uint32
-    mm = np.memmap(path, dtype=np_dtype, mode="r+", offset=offset, shape=(rows * width,))
+    mm = np.memmap(path, dtype=np_dtype, mode="w+", shape=(rows, width))
+    flat = mm.reshape(-1)
     rng = np.random.default_rng(seed)
     step = 1 << 25
-    for s in range(0, rows * width, step):
-        e = min(rows * width, s + step)
+    for s in range(0, flat.size, step):
+        e = min(flat.size, s + step)
         hi = (rng.integers(0, 1 << 16, e - s, dtype=np.uint16) & np.uint16(0x807F)) | np.uint16(0x3F00)
         if dtype == "bf16":
-            mm[s:e] = hi
+            flat[s:e] = hi
         else:
-            mm[s:e] = (hi.astype(np.uint32) << 16) | rng.integers(0, 1 << 16, e - s, dtype=np.uint32)
+            flat[s:e] = (hi.astype(np.uint32) << 16) | rng.integers(0, 1 << 16, e - s, dtype=np.uint32)
     mm.flush()
-    del mm
+    return mm
 
 
 def build_model(out_dir: str, dtype: str, token_map: np.ndarray):
-    """An ONNX file in the exporter's format whose tables live in `tables.bin` (2 MiB aligned).
-    Returns (model path, tables path, {layer: (offset, rows)}, width)."""
+    """Exports the demo-size model with engram.export (tables from raw memmaps, written by the
+    exporter straight into model.onnx.data; the raw files are deleted afterwards).
+    Returns (model path, data file path, {layer: (byte offset, rows)}, width)."""
     import onnx
-    from onnx import TensorProto, helper
+    import torch
     ex = load_exporter()
-    cfg = ex._full_config(CONFIG)
-    shapes = ex.engram_tensor_shapes(cfg)
-    consts = ex.engram_constants(cfg, None, token_map)
-    width = cfg["n_embed_per_ngram"] // cfg["n_head_per_ngram"]
-    tables_path = os.path.join(out_dir, "tables.bin")
-    esize = 2 if dtype == "bf16" else 4
-    layout, offset = {}, 0
-    for l in cfg["layer_ids"]:
-        rows = shapes[f"layers.{l}.engram.multi_head_embedding.embedding.weight"][0]
-        layout[l] = (offset, rows)
-        offset += -(-rows * width * esize // (2 << 20)) * (2 << 20)
-    with open(tables_path, "wb") as f:
-        f.truncate(offset)
-    inits = []
+    shapes = ex.engram_tensor_shapes(CONFIG)
+    width = CONFIG["n_embed_per_ngram"] // CONFIG["n_head_per_ngram"]
+    sd, raws = {}, []
     for name, shape in shapes.items():
         if name.endswith("multi_head_embedding.embedding.weight"):
-            continue
-        inits.append(ex._tensor_proto(name, np.zeros(shape, dtype=np.float32)))
-    for name, value in consts.items():
-        inits.append(ex._tensor_proto(name, value))
-    for l, (off, rows) in layout.items():
-        write_table(tables_path, off, rows, width, dtype, seed=l)
-        t = TensorProto()
-        t.name = f"layers.{l}.engram.multi_head_embedding.embedding.weight"
-        t.data_type = TensorProto.BFLOAT16 if dtype == "bf16" else TensorProto.FLOAT
-        t.dims.extend([rows, width])
-        for k, v in (("location", "tables.bin"), ("offset", str(off)), ("length", str(rows * width * esize))):
-            e = t.external_data.add()
-            e.key, e.value = k, v
-        t.data_location = TensorProto.EXTERNAL
-        inits.append(t)
-    g = helper.make_graph([], "engram", [], [], initializer=inits)
-    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", ex.OPSET)], producer_name="bench_retrieve")
-    model.ir_version = ex.IR_VERSION
-    helper.set_model_props(model, {ex.CONFIG_KEY: ex._config_json(cfg)})
+            raw = os.path.join(out_dir, name + ".raw")
+            raws.append(raw)
+            mm = random_table(raw, shape[0], width, dtype, seed=len(raws))
+            t = torch.from_numpy(mm.view(np.int16 if dtype == "bf16" else np.float32))
+            sd[name] = t.view(torch.bfloat16) if dtype == "bf16" else t
+        else:
+            sd[name] = np.zeros(shape, dtype=np.float32)
     path = os.path.join(out_dir, "model.onnx")
-    ex.save_onnx(model, path, check=False)
-    return path, tables_path, layout, width
+    ex.export_engram(sd, CONFIG, None, path, token_map=token_map)
+    del sd, mm, t
+    gc.collect()
+    for raw in raws:
+        os.remove(raw)
+    layout, data_path = {}, None
+    for init in onnx.load(path, load_external_data=False).graph.initializer:
+        if init.name.endswith("multi_head_embedding.embedding.weight"):
+            ext = {e.key: e.value for e in init.external_data}
+            layer = int(init.name.split(".")[1])
+            layout[layer] = (int(ext["offset"]), int(init.dims[0]))
+            data_path = os.path.join(out_dir, ext["location"])
+    return path, data_path, layout, width
 
 
 # ----------------------------------------------------------------------------- measurements
@@ -150,7 +140,13 @@ def best_of(reps, fn):
     return best
 
 
-def run_ours(model, ids, layers, batch, reps):
+def timed(fn):
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def make_ours(model, ids, layers, batch):
     bs = batches(ids, batch)
     out = np.empty((batch, model.vector_width), dtype=np.float32)
 
@@ -159,8 +155,7 @@ def run_ours(model, ids, layers, batch, reps):
             o = out[: len(b)]
             for l in layers:
                 model.retrieve(b, l, out=o)
-    go()  # warm: page tables
-    return best_of(reps, go)
+    return go
 
 
 def run_ours_hash(model, ids, layers, batch, reps):
@@ -204,15 +199,14 @@ class Peer:
             return self.emb[l](rows).flatten(start_dim=-2).float()
 
 
-def run_peer(peer, ids, layers, batch, reps):
+def make_peer(peer, ids, layers, batch):
     bs = batches(ids, batch)
 
     def go():
         for b in bs:
             for l in layers:
                 peer.retrieve(b, l)
-    go()
-    return best_of(reps, go)
+    return go
 
 
 def run_peer_hash(peer, ids, layers, batch, reps):
@@ -230,27 +224,30 @@ def compile_bound(tmp):
     return lib
 
 
-def run_bound(lib, tables_path, layout, width, esize, n_rows, threads, reps):
-    """Best rows/s over prefetch distances; random rows across all the model's table rows."""
-    (off0, _), total_rows = min(layout.values()), 0
-    # The tables are back to back (2 MiB padding between): address rows relative to the first.
+def bound_rows_ids(layout, width, esize, n_rows):
+    """Uniformly random rows of the model's tables (both layers), as row numbers from the
+    first table's start (both tables are in model.onnx.data, 4 KiB aligned)."""
+    off0 = min(off for off, _ in layout.values())
     rng = np.random.default_rng(123)
-    segs = []
-    for off, rows in sorted(layout.values()):
-        segs.append((off - off0) // (width * esize) + np.arange(1, dtype=np.int64))
-        total_rows += rows
-    starts = np.array([(off - off0) // (width * esize) for off, rows in sorted(layout.values())], dtype=np.int64)
-    counts = np.array([rows for off, rows in sorted(layout.values())], dtype=np.int64)
+    starts = np.array([(off - off0) // (width * esize) for off, _ in sorted(layout.values())], dtype=np.int64)
+    counts = np.array([rows for _, rows in sorted(layout.values())], dtype=np.int64)
     which = rng.integers(0, len(counts), size=n_rows)
-    ids = np.ascontiguousarray(starts[which] + (rng.random(n_rows) * counts[which]).astype(np.int64))
-    results = {}
-    for d in (8, 16, 32, 64):
-        t = lib.rowread_bound(os.fsencode(tables_path), off0, width * esize, ids.ctypes.data_as(ctypes.POINTER(ctypes.c_int64)),
-                              n_rows, threads, d, reps + 1, 1)
-        if t > 0:
-            results[d] = n_rows / t
-    best = max(results, key=results.get)
-    return results[best], best, results
+    return np.ascontiguousarray(starts[which] + (rng.random(n_rows) * counts[which]).astype(np.int64))
+
+
+def run_bound(lib, tables_path, layout, ids, threads, distance, row_bytes, reps=1):
+    """Seconds for one pass over `ids` (best of reps after a warm pass)."""
+    off0 = min(off for off, _ in layout.values())
+    t = lib.rowread_bound(os.fsencode(tables_path), off0, row_bytes, ids.ctypes.data_as(ctypes.POINTER(ctypes.c_int64)),
+                          len(ids), threads, distance, reps + 1, 1)
+    if t <= 0:
+        raise RuntimeError(f"rowread_bound failed ({t})")
+    return t
+
+
+def pick_bound_distance(lib, tables_path, layout, ids, threads, row_bytes):
+    sweep = {d: len(ids) / run_bound(lib, tables_path, layout, ids, threads, d, row_bytes) for d in (8, 16, 32, 64)}
+    return max(sweep, key=sweep.get), sweep
 
 
 def file_pmd_mapped_kb(path):
@@ -279,7 +276,7 @@ def main(argv=None):
     ap.add_argument("--dtypes", default="bf16,f32")
     ap.add_argument("--batch", type=int, default=4096)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--prefetch", type=int, default=0, help="engine prefetch distance (0 = default)")
     ap.add_argument("--random-tokens", type=int, default=0, help="random stream length (default: text length)")
     ap.add_argument("--tmp", default=None, help="where to write the temporary model (default: system temp dir)")
@@ -308,7 +305,7 @@ def main(argv=None):
             path, tables_path, layout, width = build_model(d, dtype, token_map)
             esize = 2 if dtype == "bf16" else 4
             params = sum(rows for _, rows in layout.values()) * width
-            print(f"\n[{dtype}] tables: {params / 1e9:.3f}B parameters, {os.path.getsize(tables_path) / 2**30:.2f} GiB "
+            print(f"\n[{dtype}] tables: {params / 1e9:.3f}B parameters, {params * esize / 2**30:.2f} GiB "
                   f"(written in {time.perf_counter() - t0:.1f}s)")
 
             gc.collect()
@@ -326,32 +323,45 @@ def main(argv=None):
                 assert np.array_equal(model.retrieve(sample, l).view(np.uint32), peer.retrieve(sample, l).numpy().view(np.uint32)), "vectors differ"
             print("  check: row ids identical, vectors bit-identical to nn.Embedding on 2000 text tokens")
 
+            pmd = 0
+            n_bound = max(len(text), len(rand)) * len(layers) * heads
+            bound_ids = bound_rows_ids(layout, width, esize, n_bound)
+            dist, sweep = pick_bound_distance(lib, tables_path, layout, bound_ids, a.threads, width * esize)
             res = {}
             for name, ids in (("text", text), ("random", rand)):
-                t_ours = run_ours(model, ids, layers, a.batch, a.reps)
+                ours_fn = make_ours(model, ids, layers, a.batch)
+                peer_fn = make_peer(peer, ids, layers, a.batch)
+                ours_fn(); peer_fn()  # warm: page tables of both mappings
                 if name == "text":
                     pmd = file_pmd_mapped_kb(tables_path)
-                t_peer = run_peer(peer, ids, layers, a.batch, a.reps)
+                rows = len(ids) * len(layers) * heads
+                t_ours, t_peer, t_bound, r_peer, r_bound = [], [], [], [], []
+                for _ in range(a.reps):  # interleaved, so the three see the same machine load
+                    to = timed(ours_fn)
+                    tp = timed(peer_fn)
+                    tb = run_bound(lib, tables_path, layout, bound_ids, a.threads, dist, width * esize) / len(bound_ids) * rows
+                    t_ours.append(to); t_peer.append(tp); t_bound.append(tb)
+                    r_peer.append(tp / to); r_bound.append(tb / to)
                 h_ours = run_ours_hash(model, ids, layers, a.batch, a.reps)
                 h_peer = run_peer_hash(peer, ids, layers, a.batch, a.reps)
-                rows = len(ids) * len(layers) * heads
-                res[name] = dict(tok_ours=len(ids) / t_ours, tok_peer=len(ids) / t_peer, rows_ours=rows / t_ours,
-                                 rows_peer=rows / t_peer, hash_ours=len(ids) * len(layers) / h_ours,
-                                 hash_peer=len(ids) * len(layers) / h_peer)
+                res[name] = dict(tok_ours=len(ids) / min(t_ours), tok_peer=len(ids) / min(t_peer),
+                                 rows_ours=rows / min(t_ours), rows_peer=rows / min(t_peer), rows_bound=rows / min(t_bound),
+                                 vs_peer=float(np.median(r_peer)), of_bound=float(np.median(r_bound)),
+                                 hash_ours=len(ids) * len(layers) / h_ours, hash_peer=len(ids) * len(layers) / h_peer)
             del peer
             gc.collect()
-            n_bound = max(len(text), len(rand)) * len(layers) * heads
-            bound, dist, sweep = run_bound(lib, tables_path, layout, width, esize, n_bound, a.threads, a.reps)
-            print(f"  huge pages: {pmd / 1024:.0f} MiB of the tables mapped with 2 MiB pages (FilePmdMapped) after the first pass")
-            print(f"  bound: {bound / 1e6:.1f}M rows/s (random {width * esize}-byte rows, {a.threads} threads, prefetch "
-                  f"{dist}; sweep " + ", ".join(f"{k}: {v / 1e6:.1f}M" for k, v in sweep.items()) + ")")
+            print(f"  huge pages: {pmd / 1024:.0f} MiB of table mappings use 2 MiB pages (FilePmdMapped, ours + the peer's)")
+            print(f"  bound: random {width * esize}-byte rows over the {params * esize / 2**30:.2f} GiB of tables, "
+                  f"{a.threads} threads, prefetch {dist} (sweep " + ", ".join(f"{k}: {v / 1e6:.1f}M" for k, v in sweep.items()) + " rows/s)")
             for name, r in res.items():
                 print(f"  {name:6s} hash+retrieve: ours {r['tok_ours'] / 1e6:.3f}M tok/s ({r['rows_ours'] / 1e6:.1f}M rows/s)  "
                       f"numpy+torch {r['tok_peer'] / 1e6:.3f}M tok/s ({r['rows_peer'] / 1e6:.1f}M rows/s)  "
-                      f"-> {r['tok_ours'] / r['tok_peer']:.2f}x the peer, {r['rows_ours'] / bound * 100:.0f}% of the bound")
+                      f"bound {r['rows_bound'] / 1e6:.1f}M rows/s  -> {r['vs_peer']:.2f}x the peer, "
+                      f"{r['of_bound'] * 100:.0f}% of the bound (medians of {a.reps} interleaved runs)")
                 print(f"  {name:6s} hash only (row ids, per layer-token): ours {r['hash_ours'] / 1e6:.2f}M/s  "
                       f"numpy {r['hash_peer'] / 1e6:.2f}M/s  -> {r['hash_ours'] / r['hash_peer']:.1f}x")
-            summary[dtype] = dict(open_ms=load_ms, bound_rows=bound, **{k: v for k, v in res.items()})
+            print(f"  machine load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+            summary[dtype] = dict(open_ms=load_ms, **res)
             model.close()
             del model
             gc.collect()
@@ -361,8 +371,7 @@ def main(argv=None):
         if not a.keep:
             shutil.rmtree(tmp_root, ignore_errors=True)
     print("\nsummary " + json.dumps({k: {"open_ms": round(v["open_ms"], 1),
-                                          **{n: {"vs_peer": round(v[n]["tok_ours"] / v[n]["tok_peer"], 2),
-                                                 "of_bound": round(v[n]["rows_ours"] / v["bound_rows"], 2)}
+                                          **{n: {"vs_peer": round(v[n]["vs_peer"], 2), "of_bound": round(v[n]["of_bound"], 2)}
                                              for n in ("text", "random")}} for k, v in summary.items()}))
 
 

@@ -294,3 +294,36 @@ private func modelCases() -> [JSON] { fixtures?["model_cases"]?.array ?? [] }
         }
     }
 }
+
+@Suite struct FastModuloTests {
+    /// Exact against the hardware division for random and edge dividends, many divisors
+    /// (every prime of the fixtures, the demo's, powers of two, huge ones).
+    @Test func matchesDivision() throws {
+        var divisors: [UInt64] = [2, 3, 4, 5, 7, 8, 641, 1 << 20, (1 << 20) + 1, 646403, 646879, 98627,
+                                  (1 << 32) - 5, (1 << 32) + 15, (1 << 47) - 1, 1 << 47, UInt64(Int64.max), UInt64.max]
+        for c in (fixtures?["hasher_cases"]?.array ?? []) + (fixtures?["model_cases"]?.array ?? []).prefix(9) {
+            for p in c["primes"]?.array ?? c["layers"]?.object?.flatMap({ $0.1["primes"]?.array ?? [] }) ?? [] {
+                divisors += (p.array ?? []).compactMap { $0.int.map(UInt64.init) }
+            }
+        }
+        var x: UInt64 = 0x9E3779B97F4A7C15
+        for d in divisors {
+            let f = try #require(FastModulo(divisor: d))
+            var xs: [UInt64] = [0, 1, d - 1, d, d &+ 1, UInt64.max, UInt64.max - 1, UInt64(Int64.max), 1 << 63, (1 << 63) + 1]
+            xs += [d &* 12345, d &* 12345 &- 1, (UInt64.max / d) &* d, (UInt64.max / d) &* d &- 1]
+            for _ in 0..<2000 { x ^= x << 13; x ^= x >> 7; x ^= x << 17; xs.append(x); xs.append(x >> (x & 63)) }
+            var bad = 0
+            for v in xs {
+                if f.quotient(v) != v / d || f.residue(v) != v % d { bad += 1 }
+                if d <= UInt64(Int64.max) {
+                    let s = Int64(bitPattern: v), dd = Int64(d)
+                    var r = s % dd
+                    if r < 0 { r += dd }
+                    if f.residue(signed: s) != r { bad += 1 }
+                }
+            }
+            #expect(bad == 0, "divisor \(d)")
+        }
+        #expect(FastModulo(divisor: 0) == nil && FastModulo(divisor: 1) == nil)
+    }
+}

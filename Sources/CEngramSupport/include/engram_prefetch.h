@@ -17,4 +17,18 @@ static inline __attribute__((always_inline)) void engram_prefetch_row(const void
         __builtin_prefetch(end - 1, 0, 0);
 }
 
+/* Loads one byte of every 64-byte line of the row (volatile: the compiler keeps them). Unlike
+ * a prefetch hint, which this machine's (virtualised) memory system often drops on a TLB
+ * miss, a load always walks the page tables and brings the line in; issued back to back for a
+ * group of rows they overlap, so the misses of a whole group are in flight at once. Returns
+ * a value to fold into a sink so the loads are not dead. */
+static inline __attribute__((always_inline)) unsigned engram_touch_row(const void *p, size_t bytes) {
+    const volatile unsigned char *c = (const volatile unsigned char *)p;
+    unsigned s = 0;
+    for (size_t o = 0; o < bytes; o += 64) s += c[o];
+    if (bytes && (((uintptr_t)c + bytes - 1) >> 6) != (((uintptr_t)c + ((bytes - 1) & ~(size_t)63)) >> 6))
+        s += c[bytes - 1];
+    return s;
+}
+
 #endif

@@ -3,7 +3,8 @@ public struct MemoryOptions: Sendable, Equatable {
     /// Threads that gather rows (0 = one per online CPU, at most 8). Small requests run on
     /// the calling thread only.
     public var threads: Int = 0
-    /// Rows prefetched ahead of the one being copied (memory-level parallelism).
+    /// Rows per load-ahead group (memory-level parallelism): while one group is converted,
+    /// the next is loaded and the one after prefetched. 0 turns look-ahead off.
     public var prefetchDistance: Int = 32
     /// Rows per hash+gather batch of one thread (row ids are computed for a whole batch
     /// before its rows are gathered; the next batch is hashed while the first rows of the
@@ -24,6 +25,10 @@ public struct MemoryOptions: Sendable, Equatable {
     /// The thread count actually used.
     public var resolvedThreads: Int { threads > 0 ? min(threads, 64) : min(onlineCPUCount, 8) }
 }
+
+/// Where retrieval threads drop the sum of their touch loads (a benign race: the value is
+/// never read; storing it keeps the optimizer from deleting the loads).
+private let touchSink = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
 
 /// One Engram layer's memory: its hasher and its table. Immutable, shareable across threads.
 public final class EngramMemory: @unchecked Sendable {
@@ -83,7 +88,7 @@ public final class EngramMemory: @unchecked Sendable {
             var start = range.lowerBound
             var curCount = min(tokensPerBatch, range.upperBound - start)
             hasher.hash(compressed, range: start..<(start + curCount), history: history, addOffsets: true, into: cur)
-            table.prefetch(cur, count: min(distance, curCount * H))
+            var sink = table.touch(cur, count: min(max(distance, 1), curCount * H))
             var dst = out
             while curCount > 0 {
                 let nextStart = start + curCount
@@ -92,13 +97,14 @@ public final class EngramMemory: @unchecked Sendable {
                     hasher.hash(compressed, range: nextStart..<(nextStart + nextCount), history: history,
                                 addOffsets: true, into: nxt)
                 }
-                table.gather(cur, count: curCount * H, next: nextCount > 0 ? UnsafePointer(nxt) : nil,
-                             nextCount: nextCount * H, distance: distance, into: dst)
+                sink &+= table.gather(cur, count: curCount * H, next: nextCount > 0 ? UnsafePointer(nxt) : nil,
+                                      nextCount: nextCount * H, group: distance, into: dst)
                 dst += curCount * H * w
                 swap(&cur, &nxt)
                 start = nextStart
                 curCount = nextCount
             }
+            touchSink.pointee = sink  // keeps the touch loads observable (value unused)
         }
     }
 }

@@ -55,45 +55,67 @@ public struct EngramTable: @unchecked Sendable {
     func rowPointer(_ r: Int64) -> UnsafeRawPointer { base + Int(r) &* rowBytes }
 
     /// Copies rows `rowIds[0..<count]` (each < rows, trusted: they come from the hasher)
-    /// converted to float32 into `out` (count * width floats), prefetching `distance` rows
-    /// ahead; rows past `count` come from `next` (the following batch) so the pipeline does
-    /// not drain between batches.
+    /// converted to float32 into `out` (count * width floats). Memory-level parallelism:
+    /// rows go in groups of `group`; while group g is converted, group g+1 is loaded
+    /// (`engram_touch_row`, back to back so its misses overlap) and group g+2 prefetched.
+    /// Rows past `count` come from `next` (the following batch) so the pipeline does not
+    /// drain between batches. Returns a sink value (keeps the touch loads alive).
     @inline(__always)
     func gather(_ rowIds: UnsafePointer<Int64>, count: Int, next: UnsafePointer<Int64>?, nextCount: Int,
-                distance: Int, into out: UnsafeMutablePointer<Float>) {
+                group: Int, into out: UnsafeMutablePointer<Float>) -> UInt32 {
         switch dtype {
-        case .bf16: gatherLoop(rowIds, count, next, nextCount, distance, out, convertBF16)
-        case .f16: gatherLoop(rowIds, count, next, nextCount, distance, out, convertF16)
-        default: gatherLoop(rowIds, count, next, nextCount, distance, out, copyF32)
+        case .bf16: return gatherLoop(rowIds, count, next, nextCount, group, out, convertBF16)
+        case .f16: return gatherLoop(rowIds, count, next, nextCount, group, out, convertF16)
+        default: return gatherLoop(rowIds, count, next, nextCount, group, out, copyF32)
         }
     }
 
-    /// Issues prefetches for the first `count` rows of a batch.
+    /// Loads the first `count` rows of a batch (the first group before the loop starts).
     @inline(__always)
-    func prefetch(_ rowIds: UnsafePointer<Int64>, count: Int) {
-        for i in 0..<count { engram_prefetch_row(rowPointer(rowIds[i]), rowBytes) }
+    func touch(_ rowIds: UnsafePointer<Int64>, count: Int) -> UInt32 {
+        var sink: UInt32 = 0
+        for i in 0..<count { sink &+= engram_touch_row(rowPointer(rowIds[i]), rowBytes) }
+        return sink
+    }
+
+    /// Row `i` of the concatenation (ids[0..<count], next[0..<nextCount]), if it exists.
+    @inline(__always)
+    private func row(_ i: Int, _ ids: UnsafePointer<Int64>, _ count: Int, _ next: UnsafePointer<Int64>?, _ nextCount: Int) -> UnsafeRawPointer? {
+        if i < count { return rowPointer(ids[i]) }
+        let j = i - count
+        if let next, j < nextCount { return rowPointer(next[j]) }
+        return nil
     }
 
     @inline(__always)
     private func gatherLoop(_ ids: UnsafePointer<Int64>, _ count: Int, _ next: UnsafePointer<Int64>?, _ nextCount: Int,
-                            _ distance: Int, _ out: UnsafeMutablePointer<Float>,
-                            _ convert: (UnsafeRawPointer, UnsafeMutablePointer<Float>, Int) -> Void) {
-        let w = width
+                            _ group: Int, _ out: UnsafeMutablePointer<Float>,
+                            _ convert: (UnsafeRawPointer, UnsafeMutablePointer<Float>, Int) -> Void) -> UInt32 {
+        let w = width, rb = rowBytes
+        let G = max(1, group)
+        var sink: UInt32 = 0
         var dst = out
-        // Main part: the row `distance` ahead is in this batch.
-        let inBatch = max(0, count - distance)
-        for i in 0..<inBatch {
-            engram_prefetch_row(rowPointer(ids[i + distance]), rowBytes)
-            convert(rowPointer(ids[i]), dst, w)
-            dst += w
+        var g = 0
+        while g < count {
+            let ge = min(g + G, count)
+            if group > 0 {
+                // Load group g+1 and prefetch group g+2 (either may reach into the next batch).
+                for i in (g + G)..<(g + 2 * G) {
+                    guard let p = row(i, ids, count, next, nextCount) else { break }
+                    sink &+= engram_touch_row(p, rb)
+                }
+                for i in (g + 2 * G)..<(g + 3 * G) {
+                    guard let p = row(i, ids, count, next, nextCount) else { break }
+                    engram_prefetch_row(p, rb)
+                }
+            }
+            for i in g..<ge {
+                convert(rowPointer(ids[i]), dst, w)
+                dst += w
+            }
+            g = ge
         }
-        // Tail: prefetch the start of the next batch.
-        for i in inBatch..<count {
-            let ahead = i + distance - count
-            if let next, ahead < nextCount { engram_prefetch_row(rowPointer(next[ahead]), rowBytes) }
-            convert(rowPointer(ids[i]), dst, w)
-            dst += w
-        }
+        return sink
     }
 }
 

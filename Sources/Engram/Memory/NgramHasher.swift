@@ -21,6 +21,8 @@ public struct NgramHasher: Sendable {
     public let totalRows: Int
     /// token_map[pad_id]: what positions before the start of the sequence read.
     public let padCompressed: Int64
+    /// One division-free modulo per prime (same order).
+    let moduli: [FastModulo]
 
     /// Columns of the hash output: (N-1)*K.
     public var columns: Int { primes.count }
@@ -57,6 +59,7 @@ public struct NgramHasher: Sendable {
         self.offsets = offsets
         self.totalRows = Int(total)
         self.padCompressed = padCompressed
+        self.moduli = primes.compactMap { FastModulo(divisor: UInt64($0)) }
     }
 
     /// Reads `layers.<l>.engram.multipliers` (int64 [N]) and `layers.<l>.engram.primes`
@@ -85,34 +88,46 @@ public struct NgramHasher: Sendable {
         let n = maxNgramSize, k = headsPerOrder
         let hist = history?.ids ?? []
         multipliers.withUnsafeBufferPointer { m in
-        primes.withUnsafeBufferPointer { p in
+        moduli.withUnsafeBufferPointer { mods in
         offsets.withUnsafeBufferPointer { off in
-            // window[j] = c_{t-j}, j in 0..<n; products[j] = window[j] &* m[j].
+            // window[j] = c_{t-j}, j in 0..<n.
             withUnsafeTemporaryAllocation(of: Int64.self, capacity: n) { window in
                 var o = out
+                let cols = mods.count
                 for t in range {
-                    for j in 0..<n {
-                        let s = t - j
-                        if s >= 0 {
-                            window[j] = compressed[s]
-                        } else {
-                            let h = hist.count + s   // s = -1 reads the most recent history id
-                            window[j] = h >= 0 ? hist[h] : padCompressed
+                    if t >= n - 1 {
+                        for j in 0..<n { window[j] = compressed[t - j] }
+                    } else {
+                        for j in 0..<n {
+                            let s = t - j
+                            if s >= 0 {
+                                window[j] = compressed[s]
+                            } else {
+                                let h = hist.count + s   // s = -1 reads the most recent history id
+                                window[j] = h >= 0 ? hist[h] : padCompressed
+                            }
                         }
                     }
                     var mix = window[0] &* m[0]
                     var col = 0
                     for order in 2...n {
                         mix ^= window[order - 1] &* m[order - 1]
-                        for _ in 0..<k {
-                            let prime = p[col]
-                            var r = mix % prime
-                            if r < 0 { r += prime }
-                            o[col] = addOffsets ? r &+ off[col] : r
-                            col += 1
+                        if mix >= 0 {
+                            let u = UInt64(bitPattern: mix)
+                            for _ in 0..<k {
+                                let r = Int64(bitPattern: mods[col].residue(u))
+                                o[col] = addOffsets ? r &+ off[col] : r
+                                col &+= 1
+                            }
+                        } else {
+                            for _ in 0..<k {
+                                let r = mods[col].residue(signed: mix)
+                                o[col] = addOffsets ? r &+ off[col] : r
+                                col &+= 1
+                            }
                         }
                     }
-                    o += p.count
+                    o += cols
                 }
             }
         }
