@@ -27,9 +27,6 @@ let package = Package(
             cxxSettings: [
                 .define("ONNX_ML", to: "1"),
                 .define("ONNX_NAMESPACE", to: "onnx"),
-                // Internal to libengram: keep the shim's engram_onnx_* functions out of the
-                // library's exports (the version script exports engram_*).
-                .unsafeFlags(["-fvisibility=hidden"]),
             ],
             linkerSettings: [
                 .linkedLibrary("onnx"),
