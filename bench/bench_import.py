@@ -82,9 +82,10 @@ def main():
     print(f"  {'python -c import-onnx (start-up of the peers)':55s} {base[0] * 1000:8.1f} ms  {base[1] / 1024:7.1f} MiB RSS")
     for name, code in PEERS.items():
         t, rss = run([sys.executable, "-c", code, str(path)])
+        net = t - base[0]
+        net_ratio = f"{ours[0] / net:.3f}" if net > 0.01 else "n/a (within start-up noise)"
         print(f"  {name:55s} {t * 1000:8.1f} ms  {rss / 1024:7.1f} MiB RSS   "
-              f"engram/peer time {ours[0] / t:.3f} (net of start-up {ours[0] / max(t - base[0], 1e-9):.3f}), "
-              f"RSS {ours[1] / rss:.3f}")
+              f"engram/peer time {ours[0] / t:.3f} (net of start-up {net_ratio}), RSS {ours[1] / rss:.3f}")
 
 
 if __name__ == "__main__":
