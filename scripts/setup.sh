@@ -18,12 +18,13 @@ fi
 
 VENV=.venv
 stamp="$VENV/.requirements.sha"
-want=$(sha256sum scripts/requirements.txt | cut -d' ' -f1)
+want=$(cat scripts/requirements.txt scripts/requirements-nodeps.txt | sha256sum | cut -d' ' -f1)
 if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "setup: creating Python environment in $VENV (torch, onnxruntime, tokenizers, numpy, pytest)"
     python3 -m venv "$VENV"
     links=""
     [ -d /opt/wheels ] && links="--find-links /opt/wheels"
     "$VENV/bin/pip" install -q $links -r scripts/requirements.txt
+    "$VENV/bin/pip" install -q $links --no-deps -r scripts/requirements-nodeps.txt
     echo "$want" > "$stamp"
 fi
