@@ -55,23 +55,35 @@ extension Tokenizer {
             size = max(size, id + 1)
         }
 
-        // Added tokens
+        // Added tokens. Like `tokenizers`, the ids written in the file are not used: a token
+        // spelled like a model token gets that token's id, any other the next free id after
+        // the model vocabulary (or after the largest added id above it).
         var added: [AddedToken] = []
         var addedPairs: [(String, Int32)] = []
+        var addedIds = BytesMap(capacity: 64)
+        var maxAdded: Int32 = -1
+        let modelSize = Int32(vocab.count)
         if let list = root["added_tokens"], !list.isNull {
             guard let arr = list.array else { throw EngramError.format("tokenizer.json: added_tokens is not an array") }
+            guard arr.count < maxId else { throw EngramError.format("tokenizer.json: too many added tokens") }
             for t in arr {
-                guard let content = t["content"]?.string, let id = t["id"]?.int, id >= 0, id < maxId else {
-                    throw EngramError.format("tokenizer.json: an added token lacks content or a valid id")
+                guard let content = t["content"]?.string, t["id"]?.int != nil else {
+                    throw EngramError.format("tokenizer.json: an added token lacks content or an id")
                 }
-                guard !content.isEmpty else { throw EngramError.format("tokenizer.json: added token \(id) is empty") }
+                guard !content.isEmpty else { throw EngramError.format("tokenizer.json: an added token is empty") }
+                let id: Int32
+                if let e = addedIds.find(content) { id = e }
+                else if let v = tokenIds.find(content) { id = v }
+                else { id = maxAdded >= modelSize ? maxAdded + 1 : modelSize }
+                addedIds.set(content, id)
+                maxAdded = max(maxAdded, id)
                 let special = t["special"]?.bool ?? false
-                added.append(AddedToken(content: Array(content.utf8), id: Int32(id), special: special,
+                added.append(AddedToken(content: Array(content.utf8), id: id, special: special,
                                         lstrip: t["lstrip"]?.bool ?? false, rstrip: t["rstrip"]?.bool ?? false,
                                         singleWord: t["single_word"]?.bool ?? false,
                                         normalized: t["normalized"]?.bool ?? !special))
-                addedPairs.append((content, Int32(id)))
-                size = max(size, id + 1)
+                addedPairs.append((content, id))
+                size = max(size, Int(id) + 1)
             }
         }
 

@@ -139,3 +139,27 @@ def corpus(size: int = 1_200_000, seed: int = 1234) -> list[str]:
         docs.append(doc)
         total += len(doc.encode("utf-8"))
     return docs
+
+
+def compression_reference(tokenizer_json) -> tuple[list[int], int]:
+    """The compression table of SPEC section 2 built with `tokenizers` alone (the demo's
+    CompressedTokenizer normalizer sequence); returns (table, number of compressed ids)."""
+    from tokenizers import Regex, Tokenizer, normalizers
+
+    tok = Tokenizer.from_file(str(tokenizer_json))
+    sentinel = "\uE000"
+    norm = normalizers.Sequence([
+        normalizers.NFKC(), normalizers.NFD(), normalizers.StripAccents(), normalizers.Lowercase(),
+        normalizers.Replace(Regex(r"[ \t\r\n]+"), " "), normalizers.Replace(Regex(r"^ $"), sentinel),
+        normalizers.Strip(), normalizers.Replace(sentinel, " "),
+    ])
+    key_ids: dict[str, int] = {}
+    table = []
+    for tid in range(tok.get_vocab_size(with_added_tokens=True)):
+        text = tok.decode([tid], skip_special_tokens=False)
+        if "\ufffd" in text:
+            key = tok.id_to_token(tid)
+        else:
+            key = norm.normalize_str(text) or text
+        table.append(key_ids.setdefault(key, len(key_ids)))
+    return table, len(key_ids)
