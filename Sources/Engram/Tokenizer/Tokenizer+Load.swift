@@ -106,26 +106,32 @@ extension Tokenizer {
         var merges = PairMap(capacity: mergeList.count + 1)
         var scratch: [UInt8] = []
         for (rank, m) in mergeList.enumerated() {
-            var a = "", b = ""
-            if let s = m.string {
-                let parts = s.split(separator: " ", omittingEmptySubsequences: false)
-                guard parts.count == 2 else { throw EngramError.format("tokenizer.json: merge \(rank) \(JSON.quote(s)) is not two tokens separated by a space") }
-                a = String(parts[0]); b = String(parts[1])
-            } else if let p = m.array, p.count == 2, let x = p[0].string, let y = p[1].string {
-                a = x; b = y
+            let ok: Bool
+            if case var .string(text) = m {
+                ok = text.withUTF8 { buf -> Bool in
+                    guard let sp = buf.firstIndex(of: 0x20), buf[(sp + 1)...].firstIndex(of: 0x20) == nil else { return false }
+                    return addMerge(UnsafeBufferPointer(rebasing: buf[..<sp]), UnsafeBufferPointer(rebasing: buf[(sp + 1)...]))
+                }
+                if !ok, text.utf8.filter({ $0 == 0x20 }).count != 1 {
+                    throw EngramError.format("tokenizer.json: merge \(rank) \(JSON.quote(text)) is not two tokens separated by a space")
+                }
+            } else if let p = m.array, p.count == 2, var x = p[0].string, var y = p[1].string {
+                ok = x.withUTF8 { xb in y.withUTF8 { yb in addMerge(xb, yb) } }
             } else {
                 throw EngramError.format("tokenizer.json: merge \(rank) is neither \"a b\" nor [\"a\", \"b\"]")
             }
-            guard let ia = tokenIds.find(a), let ib = tokenIds.find(b) else {
-                throw EngramError.format("tokenizer.json: merge \(rank) (\(JSON.quote(a)) \(JSON.quote(b))) uses a token missing from the vocabulary")
+            if !ok {
+                throw EngramError.format("tokenizer.json: merge \(rank) (\(m.serialized)) uses or makes a token missing from the vocabulary")
             }
-            scratch.removeAll(keepingCapacity: true)
-            scratch.append(contentsOf: a.utf8)
-            scratch.append(contentsOf: b.utf8)
-            guard let merged = scratch.withUnsafeBufferPointer({ tokenIds.find($0) }) else {
-                throw EngramError.format("tokenizer.json: merge \(rank) result \(JSON.quote(a + b)) is not in the vocabulary")
+            func addMerge(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+                guard let ia = tokenIds.find(a), let ib = tokenIds.find(b) else { return false }
+                scratch.removeAll(keepingCapacity: true)
+                scratch.append(contentsOf: a)
+                scratch.append(contentsOf: b)
+                guard let merged = scratch.withUnsafeBufferPointer({ tokenIds.find($0) }) else { return false }
+                merges.insertIfAbsent(ia, ib, rank: UInt32(rank), merged: merged)
+                return true
             }
-            merges.insertIfAbsent(ia, ib, rank: UInt32(rank), merged: merged)
         }
 
         var tokens = [String](repeating: "", count: size)

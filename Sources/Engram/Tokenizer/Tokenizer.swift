@@ -201,6 +201,7 @@ public final class Tokenizer: @unchecked Sendable {
     }
 
     func mergeSymbols(_ symbols: inout [Int32], _ ranks: inout [UInt64]) {
+        if symbols.count > 24 { mergeSymbolsHeap(&symbols); return }
         var count = symbols.count
         if count < 2 { return }
         ranks.removeAll(keepingCapacity: true)
@@ -212,7 +213,7 @@ public final class Tokenizer: @unchecked Sendable {
                     for k in 0..<(count - 1) where rk[k] < best { best = rk[k]; at = k }
                     if at < 0 { break }
                     sym[at] = Int32(truncatingIfNeeded: UInt32(truncatingIfNeeded: best))
-                    // remove symbol at+1 and the pair rank at (at)
+                    // remove symbol at+1 and the rank of the pair (at, at+1)
                     var k = at + 1
                     while k < count - 1 { sym[k] = sym[k + 1]; k += 1 }
                     k = at
@@ -224,6 +225,86 @@ public final class Tokenizer: @unchecked Sendable {
             }
         }
         symbols.removeLast(symbols.count - count)
+    }
+
+    /// The same merges in O(n log n) for long words: a linked list of symbols and a min-heap
+    /// of (rank, left position) entries, stale entries skipped when popped.
+    func mergeSymbolsHeap(_ symbols: inout [Int32]) {
+        let n = symbols.count
+        var next = [Int32](repeating: -1, count: n)
+        var prev = [Int32](repeating: -1, count: n)
+        var alive = [Bool](repeating: true, count: n)
+        var heap: [UInt64] = []
+        heap.reserveCapacity(n)
+        func push(_ v: UInt64) {
+            heap.append(v)
+            var i = heap.count - 1
+            while i > 0 {
+                let p = (i - 1) >> 1
+                if heap[p] <= heap[i] { break }
+                heap.swapAt(p, i)
+                i = p
+            }
+        }
+        func pop() -> UInt64 {
+            let top = heap[0]
+            let last = heap.removeLast()
+            if !heap.isEmpty {
+                heap[0] = last
+                var i = 0
+                let c = heap.count
+                while true {
+                    let l = 2 * i + 1, r = l + 1
+                    var m = i
+                    if l < c && heap[l] < heap[m] { m = l }
+                    if r < c && heap[r] < heap[m] { m = r }
+                    if m == i { break }
+                    heap.swapAt(m, i)
+                    i = m
+                }
+            }
+            return top
+        }
+        for k in 0..<n {
+            next[k] = k + 1 < n ? Int32(k + 1) : -1
+            prev[k] = Int32(k - 1)
+            if k + 1 < n {
+                let m = merges.lookup(symbols[k], symbols[k + 1])
+                if m != UInt64.max { push((m >> 32) << 32 | UInt64(k)) }
+            }
+        }
+        while !heap.isEmpty {
+            let e = pop()
+            let rank = e >> 32
+            let left = Int(e & 0xFFFF_FFFF)
+            guard alive[left] else { continue }
+            let right = Int(next[left])
+            guard right >= 0 else { continue }
+            let m = merges.lookup(symbols[left], symbols[right])
+            guard m != UInt64.max, m >> 32 == rank else { continue }
+            symbols[left] = Int32(truncatingIfNeeded: UInt32(truncatingIfNeeded: m))
+            alive[right] = false
+            let after = next[right]
+            next[left] = after
+            if after >= 0 { prev[Int(after)] = Int32(left) }
+            let before = prev[left]
+            if before >= 0 {
+                let pm = merges.lookup(symbols[Int(before)], symbols[left])
+                if pm != UInt64.max { push((pm >> 32) << 32 | UInt64(before)) }
+            }
+            if after >= 0 {
+                let nm = merges.lookup(symbols[left], symbols[Int(after)])
+                if nm != UInt64.max { push((nm >> 32) << 32 | UInt64(left)) }
+            }
+        }
+        var out = 0
+        var k = 0
+        while k >= 0 && k < n {
+            symbols[out] = symbols[k]
+            out += 1
+            k = Int(next[k])
+        }
+        symbols.removeLast(n - out)
     }
 
     // MARK: Decode
