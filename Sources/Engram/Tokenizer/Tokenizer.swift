@@ -200,8 +200,10 @@ public final class Tokenizer: @unchecked Sendable {
         return s.withUTF8 { tokenIds.find($0) }
     }
 
-    func mergeSymbols(_ symbols: inout [Int32], _ ranks: inout [UInt64]) {
-        if symbols.count > 24 { mergeSymbolsHeap(&symbols); return }
+    /// Applies the merges to a word: a scan for the lowest rank per merge on short words,
+    /// `mergeSymbolsHeap` above `heapAbove` symbols.
+    func mergeSymbols(_ symbols: inout [Int32], _ ranks: inout [UInt64], heapAbove: Int = 24) {
+        if symbols.count > heapAbove { mergeSymbolsHeap(&symbols); return }
         var count = symbols.count
         if count < 2 { return }
         ranks.removeAll(keepingCapacity: true)
