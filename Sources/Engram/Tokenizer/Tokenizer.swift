@@ -21,6 +21,8 @@ public final class Tokenizer: @unchecked Sendable {
     let unkId: Int32?
 
     let added: AddedVocabulary
+    /// Merge results of recent words (shared, thread-safe).
+    let cache = WordCache()
     let normalizer: [NormalizerStep]
     let preTokenizer: [PreTokenizerStep]
     /// Ids the post-processor puts before and after the text when special tokens are added.
@@ -116,9 +118,6 @@ public final class Tokenizer: @unchecked Sendable {
         var next: [Range<Int>] = []
         var symbols: [Int32] = []
         var ranks: [UInt64] = []
-        /// Small cache of words already merged in this call.
-        var cache: [UInt64: (Int32, Int32)] = [:]
-        var cacheIds: [Int32] = []
     }
 
     func normalize(_ b: UnsafeBufferPointer<UInt8>) -> [UInt8] {
@@ -165,17 +164,9 @@ public final class Tokenizer: @unchecked Sendable {
             if id >= 0 { out.append(id) } else if let unkId { out.append(unkId) }
             return
         }
-        // words of up to 7 bytes are cached under their bytes packed with their length
-        var key: UInt64 = 0
-        let cacheable = n <= 7
-        if cacheable {
-            for k in 0..<n { key = key << 8 | UInt64(b[r.lowerBound + k]) }
-            key = key << 4 | UInt64(n)
-            if let hit = st.cache[key] {
-                out.append(contentsOf: st.cacheIds[Int(hit.0)..<Int(hit.0 + hit.1)])
-                return
-            }
-        }
+        let word = UnsafeBufferPointer(rebasing: b[r])
+        let cacheable = n <= cache.maxWordBytes
+        if cacheable && cache.lookup(word, into: &out) { return }
         if ignoreMerges, let whole = wholeWordId(b, r) {
             out.append(whole)
             return
@@ -188,10 +179,7 @@ public final class Tokenizer: @unchecked Sendable {
             else if let unkId, !pendingUnk { st.symbols.append(unkId); pendingUnk = true }
         }
         mergeSymbols(&st.symbols, &st.ranks)
-        if cacheable {
-            st.cache[key] = (Int32(st.cacheIds.count), Int32(st.symbols.count))
-            st.cacheIds.append(contentsOf: st.symbols)
-        }
+        if cacheable { cache.insert(word, st.symbols) }
         out.append(contentsOf: st.symbols)
     }
 
