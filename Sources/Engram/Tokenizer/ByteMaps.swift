@@ -44,10 +44,10 @@ enum ByteLevel {
     }
 }
 
-/// Open-addressing map from a pair of token ids to (merge rank, merged id).
+/// Open-addressing map from a pair of token ids to (merge rank, merged id); keys and values
+/// interleaved so a probe touches one cache line.
 struct PairMap: Sendable {
-    private var keys: [UInt64]
-    private var values: [UInt64]
+    private var table: [UInt64]   // [key, value] per slot
     private var shift: UInt64
     private(set) var count = 0
     static let empty = UInt64.max
@@ -55,8 +55,7 @@ struct PairMap: Sendable {
     init(capacity: Int) {
         var size = 16, bits: UInt64 = 4
         while size < capacity * 2 { size <<= 1; bits += 1 }
-        keys = [UInt64](repeating: PairMap.empty, count: size)
-        values = [UInt64](repeating: 0, count: size)
+        table = [UInt64](repeating: PairMap.empty, count: size * 2)
         shift = 64 - bits
     }
 
@@ -66,14 +65,14 @@ struct PairMap: Sendable {
     /// Inserts unless present (the first merge of a pair wins, as in `tokenizers`).
     mutating func insertIfAbsent(_ a: Int32, _ b: Int32, rank: UInt32, merged: Int32) {
         let k = PairMap.key(a, b)
-        let mask = keys.count - 1
+        let mask = table.count / 2 - 1
         var i = Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> shift)
-        while keys[i] != PairMap.empty {
-            if keys[i] == k { return }
+        while table[2 * i] != PairMap.empty {
+            if table[2 * i] == k { return }
             i = (i + 1) & mask
         }
-        keys[i] = k
-        values[i] = UInt64(rank) << 32 | UInt64(UInt32(bitPattern: merged))
+        table[2 * i] = k
+        table[2 * i + 1] = UInt64(rank) << 32 | UInt64(UInt32(bitPattern: merged))
         count += 1
     }
 
@@ -81,12 +80,12 @@ struct PairMap: Sendable {
     @inline(__always)
     func lookup(_ a: Int32, _ b: Int32) -> UInt64 {
         let k = PairMap.key(a, b)
-        return keys.withUnsafeBufferPointer { kp in
-            let mask = kp.count - 1
+        return table.withUnsafeBufferPointer { t in
+            let mask = t.count / 2 - 1
             var i = Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> shift)
             while true {
-                let x = kp[i]
-                if x == k { return values[i] }
+                let x = t[2 * i]
+                if x == k { return t[2 * i + 1] }
                 if x == PairMap.empty { return UInt64.max }
                 i = (i + 1) & mask
             }
@@ -95,45 +94,47 @@ struct PairMap: Sendable {
 }
 
 /// Open-addressing map from byte strings (kept in one pool) to token ids; lookups take a
-/// borrowed buffer and allocate nothing.
+/// borrowed buffer and allocate nothing. Slots carry a hash tag, so most probes of other
+/// keys never touch the pool.
 struct BytesMap: Sendable {
-    private var slots: [Int32]          // index into entries, -1 empty
-    private var entries: [(start: Int32, length: Int32, id: Int32)] = []
+    struct Slot { var tag: UInt32; var id: Int32; var start: Int32; var length: Int32 }
+    private var slots: [Slot]
     private var pool: [UInt8] = []
     private var mask: Int
+    private(set) var count = 0
 
     init(capacity: Int) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
-        slots = [Int32](repeating: -1, count: size)
+        slots = [Slot](repeating: Slot(tag: 0, id: 0, start: 0, length: -1), count: size)
         mask = size - 1
-        entries.reserveCapacity(capacity)
     }
-
-    var count: Int { entries.count }
 
     @inline(__always)
-    static func hash(_ b: UnsafeBufferPointer<UInt8>) -> Int {
+    static func hash(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for x in b { h = (h ^ UInt64(x)) &* 0x100_0000_01b3 }
-        return Int(truncatingIfNeeded: h ^ (h >> 29))
+        return (h ^ (h >> 32)) &* 0x9E37_79B9_7F4A_7C15
     }
 
+    @inline(__always)
     func find(_ b: UnsafeBufferPointer<UInt8>) -> Int32? {
-        var i = BytesMap.hash(b) & mask
-        return pool.withUnsafeBufferPointer { pool in
-            while true {
-                let e = slots[i]
-                if e < 0 { return nil }
-                let ent = entries[Int(e)]
-                if Int(ent.length) == b.count {
-                    var same = true
-                    var k = 0
-                    let s = Int(ent.start)
-                    while k < b.count { if pool[s + k] != b[k] { same = false; break }; k += 1 }
-                    if same { return ent.id }
+        let h = BytesMap.hash(b)
+        let tag = UInt32(truncatingIfNeeded: h)
+        var i = Int(truncatingIfNeeded: h >> 40) & mask
+        return slots.withUnsafeBufferPointer { sl in
+            pool.withUnsafeBufferPointer { pool in
+                while true {
+                    let e = sl[i]
+                    if e.length < 0 { return nil }
+                    if e.tag == tag && Int(e.length) == b.count {
+                        let s = Int(e.start)
+                        var k = 0
+                        while k < b.count && pool[s + k] == b[k] { k += 1 }
+                        if k == b.count { return e.id }
+                    }
+                    i = (i + 1) & mask
                 }
-                i = (i + 1) & mask
             }
         }
     }
@@ -145,21 +146,22 @@ struct BytesMap: Sendable {
 
     /// Inserts or replaces.
     mutating func set(_ b: UnsafeBufferPointer<UInt8>, _ id: Int32) {
-        if entries.count * 2 >= slots.count { grow() }
-        var i = BytesMap.hash(b) & mask
+        if count * 2 >= slots.count { grow() }
+        let h = BytesMap.hash(b)
+        let tag = UInt32(truncatingIfNeeded: h)
+        var i = Int(truncatingIfNeeded: h >> 40) & mask
         while true {
             let e = slots[i]
-            if e < 0 { break }
-            let ent = entries[Int(e)]
-            if Int(ent.length) == b.count && pool[Int(ent.start)..<Int(ent.start) + b.count].elementsEqual(b) {
-                entries[Int(e)].id = id
+            if e.length < 0 { break }
+            if e.tag == tag && Int(e.length) == b.count && pool[Int(e.start)..<Int(e.start) + b.count].elementsEqual(b) {
+                slots[i].id = id
                 return
             }
             i = (i + 1) & mask
         }
-        slots[i] = Int32(entries.count)
-        entries.append((Int32(pool.count), Int32(b.count), id))
+        slots[i] = Slot(tag: tag, id: id, start: Int32(truncatingIfNeeded: pool.count), length: Int32(truncatingIfNeeded: b.count))
         pool.append(contentsOf: b)
+        count += 1
     }
 
     mutating func set(_ s: String, _ id: Int32) {
@@ -168,14 +170,16 @@ struct BytesMap: Sendable {
     }
 
     private mutating func grow() {
+        let old = slots
         let size = slots.count * 2
-        slots = [Int32](repeating: -1, count: size)
+        slots = [Slot](repeating: Slot(tag: 0, id: 0, start: 0, length: -1), count: size)
         mask = size - 1
         pool.withUnsafeBufferPointer { pool in
-            for (n, ent) in entries.enumerated() {
-                var i = BytesMap.hash(UnsafeBufferPointer(rebasing: pool[Int(ent.start)..<Int(ent.start + ent.length)])) & mask
-                while slots[i] >= 0 { i = (i + 1) & mask }
-                slots[i] = Int32(n)
+            for e in old where e.length >= 0 {
+                let h = BytesMap.hash(UnsafeBufferPointer(rebasing: pool[Int(e.start)..<Int(e.start + e.length)]))
+                var i = Int(truncatingIfNeeded: h >> 40) & mask
+                while slots[i].length >= 0 { i = (i + 1) & mask }
+                slots[i] = e
             }
         }
     }

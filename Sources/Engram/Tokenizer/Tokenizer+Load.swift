@@ -22,8 +22,8 @@ extension Tokenizer {
 
     /// Loads tokenizer.json content.
     public static func load(json bytes: UnsafeBufferPointer<UInt8>) throws -> Tokenizer {
-        let root = try JSON.parse(bytes)
-        guard root.object != nil else { throw EngramError.format("tokenizer.json: the top level is not an object") }
+        let file = try TokenizerFileReader(bytes)
+        let root = file.root
         for key in ["truncation", "padding"] {
             if let v = root[key], !v.isNull {
                 throw EngramError.unsupported("tokenizer.json: \(key) is set; libengram supports only null \(key)")
@@ -40,19 +40,17 @@ extension Tokenizer {
         let ignoreMerges = model["ignore_merges"]?.bool ?? false
 
         // Vocabulary
-        guard let vocab = model["vocab"]?.object else { throw EngramError.format("tokenizer.json: model.vocab is not an object") }
-        let maxId = 1 << 24
-        var tokenIds = BytesMap(capacity: vocab.count + 1024)
-        var pairs: [(String, Int32)] = []
-        pairs.reserveCapacity(vocab.count)
+        guard file.sawVocab else { throw EngramError.format("tokenizer.json: model.vocab is not an object") }
+        let maxId = TokenizerFileReader.maxId
+        let vocabCount = file.vocabIds.count
+        var tokenIds = BytesMap(capacity: vocabCount + 1024)
         var size = 0
-        for (tok, v) in vocab {
-            guard let id = v.int, id >= 0, id < maxId else {
-                throw EngramError.format("tokenizer.json: vocab entry \(JSON.quote(tok)) has an invalid id")
+        file.vocabPool.withUnsafeBufferPointer { pool in
+            for k in 0..<vocabCount {
+                let tok = UnsafeBufferPointer(rebasing: pool[Int(file.vocabStarts[k])..<Int(file.vocabStarts[k + 1])])
+                tokenIds.set(tok, file.vocabIds[k])
+                size = max(size, Int(file.vocabIds[k]) + 1)
             }
-            tokenIds.set(tok, Int32(id))
-            pairs.append((tok, Int32(id)))
-            size = max(size, id + 1)
         }
 
         // Added tokens. Like `tokenizers`, the ids written in the file are not used: a token
@@ -62,7 +60,7 @@ extension Tokenizer {
         var addedPairs: [(String, Int32)] = []
         var addedIds = BytesMap(capacity: 64)
         var maxAdded: Int32 = -1
-        let modelSize = Int32(vocab.count)
+        let modelSize = Int32(tokenIds.count)
         if let list = root["added_tokens"], !list.isNull {
             guard let arr = list.array else { throw EngramError.format("tokenizer.json: added_tokens is not an array") }
             guard arr.count < maxId else { throw EngramError.format("tokenizer.json: too many added tokens") }
@@ -102,40 +100,49 @@ extension Tokenizer {
         }
 
         // Merges
-        let mergeList = model["merges"]?.array ?? []
-        var merges = PairMap(capacity: mergeList.count + 1)
+        var merges = PairMap(capacity: file.mergeBounds.count + 1)
         var scratch: [UInt8] = []
-        for (rank, m) in mergeList.enumerated() {
-            let ok: Bool
-            if case var .string(text) = m {
-                ok = text.withUTF8 { buf -> Bool in
-                    guard let sp = buf.firstIndex(of: 0x20), buf[(sp + 1)...].firstIndex(of: 0x20) == nil else { return false }
-                    return addMerge(UnsafeBufferPointer(rebasing: buf[..<sp]), UnsafeBufferPointer(rebasing: buf[(sp + 1)...]))
+        // Vocabulary entry of each model id, to check the usual case first: merged tokens
+        // often have consecutive ids in merge order.
+        var entryOfId = [Int32](repeating: -1, count: size)
+        for k in 0..<vocabCount { entryOfId[Int(file.vocabIds[k])] = Int32(k) }
+        var lastMerged: Int32 = -2
+        try file.mergePool.withUnsafeBufferPointer { pool in
+            try file.vocabPool.withUnsafeBufferPointer { vpool in
+            for (rank, m) in file.mergeBounds.enumerated() {
+                let a = UnsafeBufferPointer(rebasing: pool[Int(m.0)..<Int(m.1)])
+                let b = UnsafeBufferPointer(rebasing: pool[Int(m.2)..<Int(m.3)])
+                var merged: Int32? = nil
+                let guess = Int(lastMerged) + 1
+                if guess >= 0 && guess < size, entryOfId[guess] >= 0 {
+                    let e = Int(entryOfId[guess])
+                    let s = Int(file.vocabStarts[e]), t = Int(file.vocabStarts[e + 1])
+                    if t - s == a.count + b.count
+                        && vpool[s..<(s + a.count)].elementsEqual(a) && vpool[(s + a.count)..<t].elementsEqual(b) {
+                        merged = Int32(guess)
+                    }
                 }
-                if !ok, text.utf8.filter({ $0 == 0x20 }).count != 1 {
-                    throw EngramError.format("tokenizer.json: merge \(rank) \(JSON.quote(text)) is not two tokens separated by a space")
+                if merged == nil {
+                    scratch.removeAll(keepingCapacity: true)
+                    scratch.append(contentsOf: a)
+                    scratch.append(contentsOf: b)
+                    merged = scratch.withUnsafeBufferPointer({ tokenIds.find($0) })
                 }
-            } else if let p = m.array, p.count == 2, var x = p[0].string, var y = p[1].string {
-                ok = x.withUTF8 { xb in y.withUTF8 { yb in addMerge(xb, yb) } }
-            } else {
-                throw EngramError.format("tokenizer.json: merge \(rank) is neither \"a b\" nor [\"a\", \"b\"]")
-            }
-            if !ok {
-                throw EngramError.format("tokenizer.json: merge \(rank) (\(m.serialized)) uses or makes a token missing from the vocabulary")
-            }
-            func addMerge(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-                guard let ia = tokenIds.find(a), let ib = tokenIds.find(b) else { return false }
-                scratch.removeAll(keepingCapacity: true)
-                scratch.append(contentsOf: a)
-                scratch.append(contentsOf: b)
-                guard let merged = scratch.withUnsafeBufferPointer({ tokenIds.find($0) }) else { return false }
+                guard let merged, let ia = tokenIds.find(a), let ib = tokenIds.find(b) else {
+                    throw EngramError.format("tokenizer.json: merge \(rank) (\(JSON.quote(String(decoding: a, as: UTF8.self))) \(JSON.quote(String(decoding: b, as: UTF8.self)))) uses or makes a token missing from the vocabulary")
+                }
                 merges.insertIfAbsent(ia, ib, rank: UInt32(rank), merged: merged)
-                return true
+                lastMerged = merged
+            }
             }
         }
 
         var tokens = [String](repeating: "", count: size)
-        for (t, id) in pairs { tokens[Int(id)] = t }
+        file.vocabPool.withUnsafeBufferPointer { pool in
+            for k in 0..<vocabCount {
+                tokens[Int(file.vocabIds[k])] = String(decoding: pool[Int(file.vocabStarts[k])..<Int(file.vocabStarts[k + 1])], as: UTF8.self)
+            }
+        }
         for (t, id) in addedPairs { tokens[Int(id)] = t; tokenIds.set(t, id) }
 
         // Bytes the ByteLevel decoder makes of each token
