@@ -17,7 +17,7 @@ VENV      := $(CURDIR)/.venv
 PY        := $(VENV)/bin/python
 VERSION   := $(shell sed -n 's/^\#define ENGRAM_VERSION_STRING "\(.*\)"/\1/p' include/engram.h)
 
-.PHONY: all build setup install stage test test-swift test-c test-python test-selfcontained demo bench clean
+.PHONY: all build setup install stage test test-swift test-c test-python test-selfcontained demo bench clean fuzz
 
 all: build
 
@@ -53,3 +53,8 @@ bench: setup stage
 
 clean:
 	rm -rf .build build build-stage.log
+
+# Fuzzing (libFuzzer + AddressSanitizer): FUZZ_SECONDS per target (default 600),
+# FUZZ_TARGETS to choose (default: every fuzz/corpus/<target>).
+fuzz:
+	@fuzz/run.sh

@@ -7,10 +7,13 @@
 //                   SwiftPM does not allow a library and an executable product to share a name.
 import PackageDescription
 
+/// Absolute path of this package's root (the linker's working directory is not fixed).
+let packageRoot = String(#filePath.dropLast("/Package.swift".count))
+
 let package = Package(
     name: "engram",
     products: [
-        .library(name: "engram", type: .dynamic, targets: ["EngramC"]),
+        .library(name: "engram", type: .dynamic, targets: ["EngramC", "EngramExports"]),
         .executable(name: "engram-cli", targets: ["engram"]),
     ],
     targets: [
@@ -21,7 +24,15 @@ let package = Package(
         .target(name: "Engram", dependencies: ["CEngramSupport"]),
         // The C ABI: argument validation, error translation, no math.
         .target(name: "EngramC", dependencies: ["Engram", "CEngramSupport"]),
+        // The version script that limits libengram.so's exports to engram_* (library only).
+        .target(
+            name: "EngramExports",
+            exclude: ["exports.map"],
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=\(packageRoot)/Sources/EngramExports/exports.map"])]
+        ),
         .executableTarget(name: "engram", dependencies: ["Engram"]),
+        // Fuzz harnesses (`make fuzz`), and their replayer in normal builds.
+        .executableTarget(name: "engram-fuzz", dependencies: ["Engram", "EngramC", "CEngramSupport"]),
         .testTarget(name: "EngramTests", dependencies: ["Engram"]),
     ],
     swiftLanguageModes: [.v5]

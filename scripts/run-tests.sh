@@ -15,6 +15,12 @@ echo "== Swift tests"
 swift test 2>&1 | tee build/swift-test.log | grep -vE '^\[[0-9]+/[0-9]+\]|^(Building|Compiling|Write|Emitting)' || true
 [ "${PIPESTATUS[0]}" = 0 ] || failed+=(swift)
 
+echo "== Fuzz regressions (seed corpora and saved crashes replayed through the harnesses)"
+tests/fuzz_replay.sh || failed+=(fuzz-replay)
+
+echo "== ABI: header declarations vs exported symbols"
+tests/abi_exports.sh || failed+=(abi)
+
 echo "== C tests"
 tests/c/run.sh || failed+=(c)
 
