@@ -105,3 +105,14 @@ import Testing
         #expect(a.count < saved.count)
     }
 }
+
+@Suite struct TokenizerFixtureTests {
+    @Test func everythingFixtureLoadsAndRoundTrips() throws {
+        let tok = try Tokenizer.everythingFixture()
+        let text = "the 12345 <s>x <l> y"
+        let ids = tok.encode(text, addSpecialTokens: true)
+        #expect(ids.first == Int32(tok.vocabSize - 5))
+        let back = try tok.decode(ids.dropFirst())
+        #expect(back == "the 12345 <s>x<l> y", "\(back.debugDescription) \(ids)")
+    }
+}
