@@ -14,7 +14,9 @@ struct TokenizerFileReader {
     /// The document with `vocab` and `merges` left out of `model`.
     var root: JSON = .null
 
-    static let maxId = 1 << 24
+    /// Token ids must be below this (4M; real vocabularies stay under 300k), which bounds
+    /// what a hostile file can make the loader allocate.
+    static let maxId = 1 << 22
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) throws {
         var p = JSONParser(bytes: bytes, maxDepth: 512)
