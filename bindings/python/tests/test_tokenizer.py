@@ -127,7 +127,8 @@ def test_normalizers_and_added_token_flags(normalizer, docs):
     j["normalizer"] = normalizer
     n = len(j["model"]["vocab"]) + 1
     extra = [("<|lstrip|>", dict(lstrip=True)), ("<|rstrip|>", dict(rstrip=True)),
-             ("ﬁne-tuned", dict(normalized=True, special=False)), ("MAGIC", dict(normalized=False, special=False))]
+             ("ﬁne-tuned", dict(normalized=True, special=False)), ("MAGIC", dict(normalized=False, special=False)),
+             ("word", dict(single_word=True))]
     for k, (content, flags) in enumerate(extra):
         t = dict(id=n + k, content=content, single_word=False, lstrip=False, rstrip=False, normalized=False,
                  special=True)
