@@ -170,3 +170,35 @@ def test_malformed_files():
     with pytest.raises(EngramError) as e:
         engram.Tokenizer.from_file("/nonexistent/tokenizer.json")
     assert e.value.status == Status.IO
+
+
+QWEN2 = ("(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
+         "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+")
+
+
+def _split(pattern, behavior="Isolated"):
+    return {"type": "Split", "pattern": {"Regex": pattern}, "behavior": behavior, "invert": False}
+
+
+@pytest.mark.parametrize("name, pre", [
+    ("qwen2", [_split(QWEN2)]),
+    ("deepseek-splits", "deepseek"),
+    ("gpt2-as-split", [_split(fx.GPT2_PATTERN)]),
+    ("removed", [{"type": "Split", "pattern": {"String": " "}, "behavior": "Removed", "invert": False}]),
+])
+def test_pre_tokenizer_variants(name, pre, docs):
+    """GPT-2's vocabulary behind other pre-tokenizers (Qwen2's pattern, DeepSeek-V3's Split
+    sequence, GPT-2's pattern as a Split, a Removed split), against tokenizers."""
+    j = _gpt2_json()
+    if pre == "deepseek":
+        ds = json.loads(FILES["deepseek-v3"].read_text(encoding="utf-8"))
+        steps = ds["pre_tokenizer"]["pretokenizers"][:-1]
+    else:
+        steps = pre
+    j["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": steps + [
+        {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]}
+    text = json.dumps(j)
+    ours, hf = engram.Tokenizer.from_str(text), HFTokenizer.from_str(text)
+    sub = docs[::4]
+    bad = _report(name, sub, lambda d: ours.encode(d), lambda d: hf.encode(d).ids, "encode")
+    assert bad == 0

@@ -62,6 +62,9 @@ def tokenizer_files(dest: Path | None = None) -> dict[str, Path]:
     }
 
 
+#: The pattern of GPT-2's ByteLevel pre-tokenizer (use_regex: true).
+GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+
 SPECIAL_STRINGS = [
     "<|endoftext|>", "<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>", "<|start_header_id|>",
     "<|reserved_special_token_5|>", "<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>",
