@@ -97,6 +97,65 @@ ENGRAM_API const char *engram_last_error(void);
 /* Tokenizer (tokenizer.json, byte-level BPE)                                           */
 /* ------------------------------------------------------------------------------------ */
 
+/* A Hugging Face tokenizer.json with a byte-level BPE model (GPT-2, Llama 3, Qwen2,
+ * DeepSeek-V3 style), encoding to the same ids as the `tokenizers` library. Features the
+ * file asks for that libengram does not implement are refused at load time with
+ * ENGRAM_E_UNSUPPORTED and a message naming them, never silently approximated.
+ * A tokenizer is immutable after load: any number of threads may use it at once. */
+typedef struct engram_tokenizer engram_tokenizer;
+
+/* Loads the tokenizer.json at `path` (NUL-terminated). On success *out receives a new
+ * tokenizer the caller frees with engram_tokenizer_free. Errors: ENGRAM_E_IO (cannot read),
+ * ENGRAM_E_FORMAT (malformed JSON or inconsistent vocabulary), ENGRAM_E_UNSUPPORTED. */
+ENGRAM_API engram_status engram_tokenizer_load(const char *path, engram_tokenizer **out);
+
+/* As engram_tokenizer_load, from `len` bytes of tokenizer.json content (copied as needed;
+ * the caller keeps ownership of `json`). */
+ENGRAM_API engram_status engram_tokenizer_load_from_memory(const char *json, size_t len,
+                                                           engram_tokenizer **out);
+
+/* Frees a tokenizer; NULL is accepted. */
+ENGRAM_API void engram_tokenizer_free(engram_tokenizer *tok);
+
+/* The number of token ids: one more than the largest id of the vocabulary and the added
+ * tokens. Writes *out. */
+ENGRAM_API engram_status engram_tokenizer_vocab_size(const engram_tokenizer *tok, size_t *out);
+
+/* Encodes `text_len` bytes of UTF-8 `text` into token ids. With add_special != 0 the
+ * tokens of the file's post-processor are added (e.g. Llama 3's <|begin_of_text|>);
+ * special tokens written in the text are always recognised. Caller-owned buffer: *needed
+ * receives the number of ids; ids == NULL with capacity 0 is a size query (it still
+ * encodes: call once with a generous buffer when speed matters).
+ * Errors: ENGRAM_E_INVALID_UTF8 (the message names the byte offset), ENGRAM_E_BUFFER_TOO_SMALL. */
+ENGRAM_API engram_status engram_tokenize(const engram_tokenizer *tok, const char *text, size_t text_len,
+                                         int add_special, int32_t *ids, size_t capacity, size_t *needed);
+
+/* Decodes `n` ids into UTF-8 text (special tokens kept; bytes that do not form valid UTF-8
+ * become U+FFFD). Caller-owned buffer of `capacity` bytes: *needed receives the text's
+ * length in bytes plus one for the terminating NUL, which is written.
+ * Errors: ENGRAM_E_OUT_OF_RANGE (an id outside the vocabulary), ENGRAM_E_BUFFER_TOO_SMALL. */
+ENGRAM_API engram_status engram_detokenize(const engram_tokenizer *tok, const int32_t *ids, size_t n,
+                                           char *out, size_t capacity, size_t *needed);
+
+/* The spelling of token `id` as written in tokenizer.json (byte-level characters such as
+ * "Ġthe" for model tokens, the content for added tokens), NUL-terminated, into a
+ * caller-owned buffer as engram_detokenize. Errors: ENGRAM_E_OUT_OF_RANGE. */
+ENGRAM_API engram_status engram_token_to_piece(const engram_tokenizer *tok, int32_t id,
+                                               char *out, size_t capacity, size_t *needed);
+
+/* The id of the token spelled exactly `piece` (`len` bytes of UTF-8), written to *id.
+ * Errors: ENGRAM_E_OUT_OF_RANGE when no token has that spelling. */
+ENGRAM_API engram_status engram_token_to_id(const engram_tokenizer *tok, const char *piece, size_t len,
+                                            int32_t *id);
+
+/* The Engram compression table (SPEC section 2): for every id in 0..vocab_size-1 its
+ * compressed id, into a caller-owned int64_t buffer of vocab_size elements (*needed).
+ * *count (may be NULL) receives the number of compressed ids. Computed on each call
+ * (about a second for a 128k vocabulary): keep the result. */
+ENGRAM_API engram_status engram_tokenizer_compression_table(const engram_tokenizer *tok, int64_t *out,
+                                                            size_t capacity, size_t *needed,
+                                                            size_t *count);
+
 /* ------------------------------------------------------------------------------------ */
 /* Model: load, compress, hash, retrieve                                                */
 /* ------------------------------------------------------------------------------------ */

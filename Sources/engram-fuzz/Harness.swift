@@ -12,6 +12,13 @@ import EngramC
 let harnesses: [String: (UnsafeBufferPointer<UInt8>) -> Void] = [
     "onnx": { bytes in fuzzONNX(bytes) },
     "json": { bytes in _ = try? JSON.parse(bytes) },
+    "tokenizer_json": { bytes in _ = try? Tokenizer.load(json: bytes) },
+    "tokenize": { bytes in
+        guard firstInvalidUTF8Offset(bytes) == nil, let tok = fuzzTokenizer else { return }
+        let ids = tok.encode(bytes, addSpecialTokens: true)
+        _ = try? tok.decode(ids)
+        _ = Tokenizer.compressionNormalize(UnicodeNormalizer.scalars(bytes))
+    },
 ]
 
 #if canImport(Glibc)
@@ -25,6 +32,9 @@ func LLVMFuzzerRunDriver(
     _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
     _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
 ) -> Int32
+
+/// The tokenizer of the "tokenize" harness, built once.
+let fuzzTokenizer = try? Tokenizer.everythingFixture()
 
 nonisolated(unsafe) var selected: ((UnsafeBufferPointer<UInt8>) -> Void)?
 

@@ -4,11 +4,10 @@ Errors raise `EngramError` (with `.status` and `.message`). See the README for a
 """
 from ._lib import EngramError, Status, version, version_number
 from .export import export_engram, export_model
+from .tokenizer import Tokenizer
+from .model import HashState, Model
+from .context import Context
 
-__all__ = ["EngramError", "Status", "version", "version_number", "export_engram", "export_model"]
+__all__ = ["EngramError", "Status", "version", "version_number", "export_engram", "export_model",
+           "Tokenizer", "Model", "HashState", "Context"]
 __version__ = "0.1.0"
-
-from .model import HashState, Model  # noqa: E402
-__all__ += ["Model", "HashState"]
-from .context import Context  # noqa: E402
-__all__ += ["Context"]
