@@ -13,6 +13,8 @@ struct Command {
 
 let commands: [Command] = [
     Command(name: "version", summary: "print the library version") { _ in print("engram \(EngramVersion.string)"); return 0 },
+    Command(name: "explain", summary: "walk a text through tokenize, compress, hash, retrieve, fuse and forward", run: ExplainCommand.run),
+    Command(name: "generate", summary: "stream a continuation of a prompt", run: GenerateCommand.run),
     Command(name: "inspect", summary: "show a model's config, tensors and what it maps", run: InspectCommand.run),
 ]
 
@@ -31,8 +33,8 @@ extension String {
 }
 
 /// Writes to stderr.
-func printError(_ s: String) {
-    var line = s + "\n"
+func printError(_ s: String, newline: Bool = true) {
+    var line = newline ? s + "\n" : s
     line.withUTF8 { _ = fwrite($0.baseAddress, 1, $0.count, stderr) }
 }
 

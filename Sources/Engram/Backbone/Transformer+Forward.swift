@@ -96,7 +96,12 @@ extension Transformer {
         }
         guard let conv = state.conv[el.layer] else { throw EngramError(.internal, "no conv state for layer \(el.layer)") }
         let y = state.fused.reserve(T * c.hcMult * c.hiddenSize)
-        el.fusion.fuse(hidden: h, e: e, count: T, state: conv, scratch: state.fusionScratch, y: y, gates: nil)
+        let gates = state.engramObserver == nil ? nil : state.gates.reserve(T * c.hcMult)
+        el.fusion.fuse(hidden: h, e: e, count: T, state: conv, scratch: state.fusionScratch, y: y, gates: gates)
+        if let observe = state.engramObserver, let gates {
+            observe(EngramObservation(layer: el.layer, start: start, count: T, hcMult: c.hcMult, hiddenSize: c.hiddenSize,
+                                      hidden: h, update: y, gates: gates))
+        }
         Kernels.add(h, y, T * c.hcMult * c.hiddenSize)
     }
 

@@ -14,6 +14,12 @@ public final class Context {
     var fuseHistories: [Int: NgramHistory] = [:]
     let fuseScratch = EngramFusion.Scratch()
 
+    /// Called after each Engram layer's fuse step during forward passes (see EngramObservation).
+    public var engramObserver: ((EngramObservation) -> Void)? {
+        get { state.engramObserver }
+        set { state.engramObserver = newValue }
+    }
+
     public var position: Int { state.position }
     public var maxLength: Int { state.maxLength }
     public var vocabSize: Int { backbone.config.vocabSize }

@@ -21,6 +21,10 @@ public final class ForwardState {
     let q = FloatBuffer(), o = FloatBuffer(), scores = FloatBuffer(), gate = FloatBuffer(), up = FloatBuffer()
     let mixes = FloatBuffer(), coef = FloatBuffer(), e = FloatBuffer(), fused = FloatBuffer(), rope = FloatBuffer()
     let fusionScratch = EngramFusion.Scratch()
+    let gates = FloatBuffer()
+    /// Called after each Engram layer's fuse step with its gates and update (for `engram
+    /// explain` and analysis); nil (the default) costs nothing.
+    public var engramObserver: ((EngramObservation) -> Void)?
 
     /// A state for `model` holding at most `maxLength` positions
     /// (1 ... max_position_embeddings).
