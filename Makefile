@@ -27,7 +27,8 @@ setup:
 build:
 	$(SWIFT) build $(SWIFTPM_RELEASE)
 
-# Installs lib/libengram.so (stripped), include/engram.h, lib/pkgconfig/engram.pc, bin/engram.
+# Installs lib/libengram.so (stripped), include/engram.h, lib/pkgconfig/engram.pc, bin/engram
+# and the default model (share/engram/model).
 install: build
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(RELEASE)/libengram.so $(DESTDIR)$(PREFIX)/lib/libengram.so
@@ -36,6 +37,8 @@ install: build
 	install -m 0755 $(RELEASE)/engram-cli $(DESTDIR)$(PREFIX)/bin/engram
 	strip $(DESTDIR)$(PREFIX)/bin/engram
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' engram.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/engram.pc
+	install -d $(DESTDIR)$(PREFIX)/share/engram/model
+	install -m 0644 examples/model/* $(DESTDIR)$(PREFIX)/share/engram/model/
 
 # A private install tree the C and Python tests run against.
 stage:

@@ -32,6 +32,9 @@ echo "== Python tests"
     || { cat build/pip-install.log; failed+=(python-install); }
 (cd build && ../.venv/bin/python -m pytest -q ../bindings/python/tests) || failed+=(python)
 
+echo "== Examples (C, Python, the engram command) on the bundled model"
+tests/examples.sh || failed+=(examples)
+
 if [ ${#failed[@]} -ne 0 ]; then
     echo "FAILED: ${failed[*]}"
     exit 1

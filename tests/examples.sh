@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Builds and runs every example as a user would: the C examples with their own Makefile
+# through pkg-config against the installed library, the Python examples with the installed
+# package, and the `engram` command's explain/generate on the bundled default model.
+# Checks that each prints every stage it promises.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+MODEL="$PWD/examples/model"
+BIN="$PWD/build/stage/bin/engram"
+PY="$PWD/.venv/bin/python"
+pass=0; fail=0
+expect() {  # expect NAME PATTERN... < output
+    local name=$1; shift
+    local out; out=$(cat)
+    for pat in "$@"; do
+        if ! grep -q -- "$pat" <<< "$out"; then
+            echo "  FAIL $name: no '$pat' in its output:"; echo "$out" | head -20 | sed 's/^/    /'
+            fail=$((fail + 1)); return
+        fi
+    done
+    echo "  ok   $name"; pass=$((pass + 1))
+}
+make -s -C examples/c clean all > build/examples-c.log 2>&1 || { cat build/examples-c.log; fail=$((fail + 1)); }
+examples/c/cat_sat "$MODEL" 2>&1 | expect "C cat_sat" "1. tokenize" "2. compress" "3. hash" "4. retrieve" "5. fuse" "6. forward"
+examples/c/generate "$MODEL" "The cat sat on the mat." 16 2>&1 | expect "C generate" "The cat sat on the mat." "tokens, stopped"
+"$PY" examples/python/cat_sat.py "$MODEL" 2>&1 | expect "Python cat_sat" "1. tokenize" "3. hash" "5. fuse" "6. forward"
+"$PY" examples/python/generate.py "$MODEL" "The cat sat" 16 2>&1 | expect "Python generate" "The cat sat" "tokens]"
+"$BIN" explain 2>&1 | expect "engram explain (default model)" "compressed" "2-gram" "gate" "most likely next tokens"
+"$BIN" explain --json "The cat sat on the mat." 2>&1 | "$PY" -c "
+import json, sys
+d = json.load(sys.stdin)
+assert len(d['positions']) >= 6 and d['next'], d.keys()
+p = d['positions'][1]
+assert p['ngrams'][0]['order'] == 2 and p['gates'], p
+print('explain json ok')" 2>&1 | expect "engram explain --json" "explain json ok"
+"$BIN" generate --max-tokens 8 2>&1 | expect "engram generate (default model)" "prompt tokens" "generated"
+"$BIN" generate --json --max-tokens 8 --temperature 0.7 --seed 5 "Hello" 2>&1 | "$PY" -c "
+import json, sys
+d = json.load(sys.stdin)
+assert d['prompt'] == 'Hello' and 1 <= len(d['generated_ids']) <= 8
+print('generate json ok')" 2>&1 | expect "engram generate --json" "generate json ok"
+"$BIN" inspect "$MODEL/model.onnx" 2>&1 | expect "engram inspect" "layers"
+"$BIN" --help 2>&1 | expect "engram --help" "explain" "generate" "inspect"
+echo "examples: $pass passed, $fail failed"
+[ "$fail" = 0 ]
