@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Optional
 
-__all__ = ["EngramError", "lib", "declare", "check", "Status"]
+__all__ = ["EngramError", "library", "declare", "check", "Status"]
 
 
 class Status:
@@ -53,37 +53,68 @@ def _candidates() -> list[str]:
     return found
 
 
-def _load() -> ctypes.CDLL:
-    errors = []
-    for path in _candidates():
-        try:
-            return ctypes.CDLL(path)
-        except OSError as e:  # try the next place
-            errors.append(f"{path}: {e}")
-    raise OSError("libengram.so not found (set ENGRAM_LIBRARY to its path): " + "; ".join(errors))
+_library: Optional[ctypes.CDLL] = None
+
+#: The ABI these bindings were written for (ENGRAM_ABI_VERSION of engram.h).
+ABI_VERSION = 1
 
 
-lib = _load()
+def library() -> ctypes.CDLL:
+    """The loaded libengram (loaded on first use, so `engram.export` and `engram.reference`
+    work on machines without the library)."""
+    global _library
+    if _library is None:
+        errors = []
+        for path in _candidates():
+            try:
+                lib = ctypes.CDLL(path)
+                break
+            except OSError as e:  # try the next place
+                errors.append(f"{path}: {e}")
+        else:
+            raise OSError("libengram.so not found (set ENGRAM_LIBRARY to its path): " + "; ".join(errors))
+        lib.engram_abi_version.restype = ctypes.c_int32
+        lib.engram_abi_version.argtypes = []
+        abi = lib.engram_abi_version()
+        if abi != ABI_VERSION:
+            raise OSError(f"libengram ABI {abi} does not match the bindings' ABI {ABI_VERSION}")
+        _library = lib
+    return _library
+
+
+def __getattr__(name: str):
+    if name == "lib":  # engram._lib.lib: the CDLL, loaded on first access
+        return library()
+    raise AttributeError(name)
+
+
+class _Function:
+    """A C function of libengram with its declared signature, bound on first call."""
+
+    __slots__ = ("name", "restype", "argtypes", "fn")
+
+    def __init__(self, name: str, restype, argtypes):
+        self.name, self.restype, self.argtypes, self.fn = name, restype, list(argtypes), None
+
+    def __call__(self, *args):
+        fn = self.fn
+        if fn is None:
+            fn = getattr(library(), self.name)
+            fn.restype = self.restype
+            fn.argtypes = self.argtypes
+            self.fn = fn
+        return fn(*args)
 
 
 def declare(name: str, restype, *argtypes):
-    """Declares the C signature of `name` and returns the function."""
-    fn = getattr(lib, name)
-    fn.restype = restype
-    fn.argtypes = list(argtypes)
-    return fn
+    """Declares the C signature of `name`; the returned callable binds it on first use."""
+    return _Function(name, restype, argtypes)
 
 
 _version = declare("engram_version", ctypes.c_char_p)
 _version_number = declare("engram_version_number", ctypes.c_int32)
-_abi_version = declare("engram_abi_version", ctypes.c_int32)
 _status_string = declare("engram_status_string", ctypes.c_char_p, ctypes.c_int)
 _last_error = declare("engram_last_error", ctypes.c_char_p)
-
-#: The ABI these bindings were written for (ENGRAM_ABI_VERSION of engram.h).
-ABI_VERSION = 1
-if _abi_version() != ABI_VERSION:
-    raise ImportError(f"libengram ABI {_abi_version()} does not match the bindings' ABI {ABI_VERSION}")
 
 
 def status_string(status: int) -> str:

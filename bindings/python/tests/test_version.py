@@ -1,4 +1,5 @@
 import ctypes
+import os
 
 import engram
 from engram import _lib
@@ -27,8 +28,27 @@ def test_check_raises_engram_error_with_status():
 
 
 def test_library_loaded_from_environment():
-    import os
+
     # The test runner points ENGRAM_LIBRARY at the staged library; it must be the one loaded.
     path = os.environ["ENGRAM_LIBRARY"]
     assert isinstance(_lib.lib, ctypes.CDLL)
     assert _lib.lib._name == path
+
+
+def test_exporter_and_reference_import_without_the_library():
+    """Training and export machines may not have libengram.so: the library loads on first use."""
+    import subprocess
+    import sys
+    env = dict(os.environ, ENGRAM_LIBRARY="/nonexistent/libengram.so")
+    code = (
+        "import engram.export, engram.reference\n"
+        "import engram\n"
+        "try:\n"
+        "    engram.version()\n"
+        "except OSError as e:\n"
+        "    assert 'ENGRAM_LIBRARY' in str(e), e\n"
+        "    print('lazy ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "lazy ok"
