@@ -297,7 +297,6 @@ extension Tokenizer {
 extension SplitPattern {
     /// A Split on a literal string.
     init(literal: String) {
-        source = literal
-        alternatives = [.literal(Array(literal.utf8))]
+        self.init(source: literal, alternatives: [.literal(Array(literal.utf8))])
     }
 }
