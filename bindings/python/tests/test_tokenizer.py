@@ -181,6 +181,8 @@ def _split(pattern, behavior="Isolated"):
 
 
 @pytest.mark.parametrize("name, pre", [
+    ("gpt2-prefix-space", "prefix"),
+    ("qwen2-prefix-space", "qwen2-prefix"),
     ("qwen2", [_split(QWEN2)]),
     ("deepseek-splits", "deepseek"),
     ("gpt2-as-split", [_split(fx.GPT2_PATTERN)]),
@@ -190,13 +192,19 @@ def test_pre_tokenizer_variants(name, pre, docs):
     """GPT-2's vocabulary behind other pre-tokenizers (Qwen2's pattern, DeepSeek-V3's Split
     sequence, GPT-2's pattern as a Split, a Removed split), against tokenizers."""
     j = _gpt2_json()
+    byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}
     if pre == "deepseek":
         ds = json.loads(FILES["deepseek-v3"].read_text(encoding="utf-8"))
         steps = ds["pre_tokenizer"]["pretokenizers"][:-1]
+    elif pre == "prefix":
+        steps = []
+        byte_level = dict(byte_level, add_prefix_space=True, use_regex=True)
+    elif pre == "qwen2-prefix":
+        steps = [_split(QWEN2)]
+        byte_level = dict(byte_level, add_prefix_space=True)
     else:
         steps = pre
-    j["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": steps + [
-        {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]}
+    j["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": steps + [byte_level]}
     text = json.dumps(j)
     ours, hf = engram.Tokenizer.from_str(text), HFTokenizer.from_str(text)
     sub = docs[::4]
