@@ -210,3 +210,23 @@ def test_pre_tokenizer_variants(name, pre, docs):
     sub = docs[::4]
     bad = _report(name, sub, lambda d: ours.encode(d), lambda d: hf.encode(d).ids, "encode")
     assert bad == 0
+
+
+def test_trained_tokenizer_like_the_default_model(docs):
+    """A byte-level BPE trained by tokenizers as scripts/default_model/train_tokenizer.py does
+    (specials first, pair-form merges, ignore_merges false), small vocabulary."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=1500, special_tokens=["<|endoftext|>", "<|pad|>"], min_frequency=2,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tok.train_from_iterator(docs[:60], trainer=trainer)
+    text = tok.to_str()
+    ours, hf = engram.Tokenizer.from_str(text), HFTokenizer.from_str(text)
+    assert ours.vocab_size == hf.get_vocab_size()
+    bad = _report("trained", docs[::5], lambda d: ours.encode(d), lambda d: hf.encode(d).ids, "encode")
+    assert bad == 0
+    ref, count = fx.compression_reference_from_str(text)
+    assert (ours.compression_table() == np.asarray(ref)).all()
