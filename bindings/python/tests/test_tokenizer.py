@@ -230,3 +230,28 @@ def test_trained_tokenizer_like_the_default_model(docs):
     assert bad == 0
     ref, count = fx.compression_reference_from_str(text)
     assert (ours.compression_table() == np.asarray(ref)).all()
+
+
+def test_shared_between_threads(docs):
+    """One tokenizer used by several threads at once (ctypes releases the GIL during the
+    call) gives the same ids as one thread: the shared word cache is safe."""
+    import threading
+
+    tok = engram.Tokenizer.from_file(FILES["deepseek-v3"])
+    sub = docs[::6]
+    hf = HFTokenizer.from_file(str(FILES["deepseek-v3"]))
+    expected = [hf.encode(d, add_special_tokens=False).ids for d in sub]
+    errors = []
+
+    def work(offset):
+        for k in range(len(sub)):
+            i = (k + offset) % len(sub)
+            if tok.encode(sub[i]) != expected[i]:
+                errors.append(i)
+
+    threads = [threading.Thread(target=work, args=(n * 7,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
