@@ -14,6 +14,7 @@ struct Command {
 let commands: [Command] = [
     Command(name: "version", summary: "print the library version") { _ in print("engram \(EngramVersion.string)"); return 0 },
     Command(name: "inspect", summary: "show a model's config, tensors and what it maps", run: InspectCommand.run),
+    Command(name: "generate", summary: "generate token ids after a prompt of token ids", run: GenerateCommand.run),
 ]
 
 func usage() -> String {
