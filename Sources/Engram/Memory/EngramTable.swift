@@ -123,7 +123,17 @@ public struct EngramTable: @unchecked Sendable {
 
 @inline(__always)
 func copyF32(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
-    UnsafeMutableRawPointer(dst).copyMemory(from: src, byteCount: n &* 4)
+    // Inline 32-byte moves (a memmove call per 256-byte row costs more than the copy).
+    let d = UnsafeMutableRawPointer(dst)
+    var k = 0
+    while k &+ 8 <= n {
+        d.storeBytes(of: src.loadUnaligned(fromByteOffset: k &* 4, as: SIMD8<UInt32>.self), toByteOffset: k &* 4, as: SIMD8<UInt32>.self)
+        k &+= 8
+    }
+    while k < n {
+        d.storeBytes(of: src.loadUnaligned(fromByteOffset: k &* 4, as: UInt32.self), toByteOffset: k &* 4, as: UInt32.self)
+        k &+= 1
+    }
 }
 
 @inline(__always)
