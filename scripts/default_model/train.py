@@ -42,8 +42,8 @@ SEQ = 128
 
 def model_config(vocab: int, pad_id: int, with_engram: bool) -> EngramConfig:
     return EngramConfig(
-        vocab_size=vocab, hidden_size=192, num_layers=4, hc_mult=1,
-        num_attention_heads=4, num_key_value_heads=2, head_dim=48, intermediate_size=512,
+        vocab_size=vocab, hidden_size=128, num_layers=4, hc_mult=1,
+        num_attention_heads=4, num_key_value_heads=2, head_dim=32, intermediate_size=384,
         rope_theta=10000.0, rms_norm_eps=1e-6, tie_word_embeddings=True,
         max_position_embeddings=1024,
         engram_vocab_size=[8009, 8009], max_ngram_size=3, n_embed_per_ngram=64,
@@ -155,7 +155,7 @@ def train(cfg, train_stream, val_stream, hasher, steps, batch, lr, seed, label):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out")
-    ap.add_argument("--steps", type=int, default=1200)
+    ap.add_argument("--steps", type=int, default=600)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--seed", type=int, default=0)
