@@ -10,8 +10,8 @@ import EngramC
 
 /// The harnesses by name. Each takes arbitrary bytes and must return without trapping.
 let harnesses: [String: (UnsafeBufferPointer<UInt8>) -> Void] = [
-    "json": { bytes in _ = try? JSON.parse(bytes) },
     "onnx": { bytes in fuzzONNX(bytes) },
+    "json": { bytes in _ = try? JSON.parse(bytes) },
 ]
 
 #if canImport(Glibc)

@@ -7,6 +7,8 @@ import Glibc
 /// Fixtures come from tests/fixtures/make_onnx_fixtures.py (bindings/python/engram/export.py
 /// plus one deliberate defect each), run once per test process into a temporary folder.
 /// Expected values (shapes, sums, primes, multipliers) are numpy's, from expect.json.
+nonisolated(unsafe) private var fixtureFolderToRemove: String?
+
 enum ONNXFixtures {
     static let root: String = {
         if let r = getenv("ENGRAM_ROOT") { return String(cString: r) }
@@ -28,6 +30,8 @@ enum ONNXFixtures {
             let log = (try? readWholeFile(dir + "/make.log")).map { String(decoding: $0, as: UTF8.self) } ?? ""
             return .failure(.io("fixture script failed (\(rc)): \(log)"))
         }
+        fixtureFolderToRemove = dir
+        atexit { if let d = fixtureFolderToRemove { _ = system("rm -rf '\(d)'") } }
         return .success(dir)
     }()
 
