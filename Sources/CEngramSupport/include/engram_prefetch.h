@@ -31,4 +31,9 @@ static inline __attribute__((always_inline)) unsigned engram_touch_row(const voi
     return s;
 }
 
+/* Atomically adds v to *p and returns the previous value (relaxed: a work counter). */
+static inline __attribute__((always_inline)) long engram_fetch_add(long *p, long v) {
+    return __atomic_fetch_add(p, v, __ATOMIC_RELAXED);
+}
+
 #endif
