@@ -14,6 +14,9 @@ public struct MemoryOptions: Sendable, Equatable {
     public var batchRows: Int = 2048
     /// Rows per thread below which no extra thread is started.
     public var minRowsPerThread: Int = 4096
+    /// Write the float32 output with non-temporal stores (no read-for-ownership of output
+    /// lines; the output leaves the caches). Helps when retrieval is bandwidth-bound.
+    public var streamingStores: Bool = true
     /// Rows per work chunk that threads claim from a shared counter.
     public var chunkRows: Int = 8192
     /// madvise(MADV_HUGEPAGE) on the tables: transparent huge pages mean far fewer TLB misses.
@@ -117,13 +120,14 @@ public final class EngramMemory: @unchecked Sendable {
                                 addOffsets: true, into: nxt)
                 }
                 sink &+= table.gather(cur, count: curCount * H, next: nextCount > 0 ? UnsafePointer(nxt) : nil,
-                                      nextCount: nextCount * H, group: distance, into: dst)
+                                      nextCount: nextCount * H, group: distance, streaming: options.streamingStores, into: dst)
                 dst += curCount * H * w
                 swap(&cur, &nxt)
                 start = nextStart
                 curCount = nextCount
             }
             touchSink.pointee = sink  // keeps the touch loads observable (value unused)
+            if options.streamingStores { engram_store_fence() }
         }
     }
 }
