@@ -1,3 +1,5 @@
+import CEngramSupport
+
 /// Tuning of retrieval; defaults suit a table in host memory.
 public struct MemoryOptions: Sendable, Equatable {
     /// Threads that gather rows (0 = one per online CPU, at most 8). Small requests run on
@@ -12,6 +14,11 @@ public struct MemoryOptions: Sendable, Equatable {
     public var batchRows: Int = 2048
     /// Rows per thread below which no extra thread is started.
     public var minRowsPerThread: Int = 4096
+    /// Write the float32 output with non-temporal stores (no read-for-ownership of output
+    /// lines; the output leaves the caches). Helps when retrieval is bandwidth-bound.
+    public var streamingStores: Bool = true
+    /// Rows per work chunk that threads claim from a shared counter.
+    public var chunkRows: Int = 8192
     /// madvise(MADV_HUGEPAGE) on the tables: transparent huge pages mean far fewer TLB misses.
     public var hugePages: Bool = true
     /// madvise(MADV_RANDOM) on the tables: no read-ahead when pages come from disk.
@@ -67,9 +74,24 @@ public final class EngramMemory: @unchecked Sendable {
         let H = hasher.columns
         let totalRows = T * H
         let parts = max(1, min(options.resolvedThreads, totalRows / max(1, options.minRowsPerThread), T))
-        parallelFor(parts) { part in
-            let t0 = T * part / parts, t1 = T * (part + 1) / parts
-            retrieveRange(compressed, t0..<t1, history: history, into: out + t0 * H * table.width)
+        if parts == 1 {
+            retrieveRange(compressed, 0..<T, history: history, into: out)
+            return
+        }
+        // Threads claim chunks of positions from a shared counter, so a thread the OS
+        // deschedules (other processes, hosts' own threads) does not hold the others up.
+        let chunk = max(1, options.chunkRows / H)
+        let counter = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        counter.initialize(to: 0)
+        defer { counter.deallocate() }
+        let width = H * table.width
+        parallelFor(parts) { _ in
+            while true {
+                let t0 = engram_fetch_add(counter, chunk)
+                if t0 >= T { break }
+                let t1 = min(T, t0 + chunk)
+                retrieveRange(compressed, t0..<t1, history: history, into: out + t0 * width)
+            }
         }
     }
 
@@ -98,13 +120,14 @@ public final class EngramMemory: @unchecked Sendable {
                                 addOffsets: true, into: nxt)
                 }
                 sink &+= table.gather(cur, count: curCount * H, next: nextCount > 0 ? UnsafePointer(nxt) : nil,
-                                      nextCount: nextCount * H, group: distance, into: dst)
+                                      nextCount: nextCount * H, group: distance, streaming: options.streamingStores, into: dst)
                 dst += curCount * H * w
                 swap(&cur, &nxt)
                 start = nextStart
                 curCount = nextCount
             }
             touchSink.pointee = sink  // keeps the touch loads observable (value unused)
+            if options.streamingStores { engram_store_fence() }
         }
     }
 }

@@ -39,6 +39,7 @@ class _Params(ctypes.Structure):
         ("huge_pages", ctypes.c_int32),
         ("random_access", ctypes.c_int32),
         ("populate", ctypes.c_int32),
+        ("streaming_stores", ctypes.c_int32),
     ]
 
 
@@ -93,11 +94,11 @@ class Model:
     """A loaded model. `Model(path)` or `Model.load(path)`; close with `.close()` or `with`.
 
     Options (see engram_model_params in engram.h): n_threads (0 = one per CPU, max 8),
-    prefetch_distance (0 = default), huge_pages, random_access, populate.
+    prefetch_distance (0 = default), huge_pages, random_access, populate, streaming_stores.
     """
 
     def __init__(self, path, *, n_threads: int = 0, prefetch_distance: int = 0, huge_pages: bool = True,
-                 random_access: bool = False, populate: bool = False):
+                 random_access: bool = False, populate: bool = False, streaming_stores: bool = True):
         self._handle = None
         params = _default_params()
         params.n_threads = int(n_threads)
@@ -105,6 +106,7 @@ class Model:
         params.huge_pages = 1 if huge_pages else 0
         params.random_access = 1 if random_access else 0
         params.populate = 1 if populate else 0
+        params.streaming_stores = 1 if streaming_stores else 0
         handle = ctypes.c_void_p()
         check(_load(os.fsencode(os.fspath(path)), ctypes.byref(params), ctypes.byref(handle)))
         self._handle = handle.value

@@ -149,7 +149,7 @@ def test_load_errors(tmp_path):
 
 def test_closed_model_and_state_outliving_model(tmp_path):
     path, ref, tables, primes = model_fixture.build(str(tmp_path), **CONFIGS["f32_n3_k4"])
-    m = engram.Model.load(path, n_threads=2, prefetch_distance=8, huge_pages=False, populate=True)
+    m = engram.Model.load(path, n_threads=2, prefetch_distance=8, huge_pages=False, populate=True, streaming_stores=False)
     st = m.hash_state()
     ids = np.arange(10)
     expected = R.row_ids(ref.hash(ids, 1, primes), primes[1])
