@@ -120,9 +120,10 @@ def test_bad_input_raises_with_status_and_message(built):
             m.retrieve(bad, l)
         assert e.value.status == engram.Status.OUT_OF_RANGE
         assert "vocabulary" in e.value.message
-    with pytest.raises(engram.EngramError) as e:
-        m.hash([1, 2], max(ref.layer_ids) + 100)
-    assert e.value.status == engram.Status.OUT_OF_RANGE and "no Engram" in e.value.message
+    for bad_layer in (max(ref.layer_ids) + 100, -1, 2**32 + ref.layer_ids[0]):
+        with pytest.raises(engram.EngramError) as e:
+            m.hash([1, 2], bad_layer)
+        assert e.value.status == engram.Status.OUT_OF_RANGE and "no Engram" in e.value.message
     for fn in (m.compress, lambda x: m.hash(x, l), lambda x: m.row_ids(x, l), lambda x: m.retrieve(x, l)):
         with pytest.raises(engram.EngramError) as e:
             fn([])
