@@ -188,8 +188,9 @@ typedef struct engram_model_params {
     int32_t random_access;     /* nonzero: madvise(MADV_RANDOM) on the tables, no read-ahead (default 0) */
     int32_t populate;          /* nonzero: map every table page at load (slower load, no page
                                   faults later; default 0) */
-    int32_t streaming_stores;  /* nonzero: write retrieved vectors with non-temporal stores, which
-                                  skip reading every output line first (default 1) */
+    int32_t streaming_stores;  /* nonzero: write retrieved vectors of more than 2 MiB per call with
+                                  non-temporal stores, which skip reading every output line first
+                                  and leave the caches to smaller outputs (default 1) */
 } engram_model_params;
 
 /* The default options. Thread-safe. */

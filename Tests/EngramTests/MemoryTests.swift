@@ -143,6 +143,7 @@ private func modelCases() -> [JSON] { fixtures?["model_cases"]?.array ?? [] }
         for (threads, batch, dist) in [(1, 1, 0), (2, 7, 3), (3, 64, 100), (2, 4096, 24), (5, 33, 1)] {
             var o = MemoryOptions()
             o.streamingStores = threads % 2 == 0
+            o.streamingMinBytes = threads == 2 ? 0 : 1 << 20
             o.threads = threads; o.batchRows = batch; o.prefetchDistance = dist; o.minRowsPerThread = 16; o.chunkRows = batch * 3
             let m = try buildModel(c, options: o)
             #expect(try m.retrieve(ids, layer: l).map(\.bitPattern) == expected, "threads \(threads) batch \(batch) distance \(dist)")

@@ -14,9 +14,13 @@ public struct MemoryOptions: Sendable, Equatable {
     public var batchRows: Int = 2048
     /// Rows per thread below which no extra thread is started.
     public var minRowsPerThread: Int = 4096
-    /// Write the float32 output with non-temporal stores (no read-for-ownership of output
-    /// lines; the output leaves the caches). Helps when retrieval is bandwidth-bound.
+    /// Write the float32 output with non-temporal stores when it is larger than
+    /// `streamingMinBytes`: no read-for-ownership of output lines, no cache pollution; the
+    /// output of a large call would leave the caches anyway. Small outputs stay cached for
+    /// the fusion step (measured: 1 MiB outputs are faster with ordinary stores, 16 MiB
+    /// outputs 1.6-2x faster with streaming stores).
     public var streamingStores: Bool = true
+    public var streamingMinBytes: Int = 2 << 20
     /// Rows per work chunk that threads claim from a shared counter.
     public var chunkRows: Int = 8192
     /// madvise(MADV_HUGEPAGE) on the tables: transparent huge pages mean far fewer TLB misses.
@@ -74,8 +78,9 @@ public final class EngramMemory: @unchecked Sendable {
         let H = hasher.columns
         let totalRows = T * H
         let parts = max(1, min(options.resolvedThreads, totalRows / max(1, options.minRowsPerThread), T))
+        let streaming = options.streamingStores && T * vectorWidth * 4 >= options.streamingMinBytes
         if parts == 1 {
-            retrieveRange(compressed, 0..<T, history: history, into: out)
+            retrieveRange(compressed, 0..<T, history: history, streaming: streaming, into: out)
             return
         }
         // Threads claim chunks of positions from a shared counter, so a thread the OS
@@ -90,14 +95,14 @@ public final class EngramMemory: @unchecked Sendable {
                 let t0 = engram_fetch_add(counter, chunk)
                 if t0 >= T { break }
                 let t1 = min(T, t0 + chunk)
-                retrieveRange(compressed, t0..<t1, history: history, into: out + t0 * width)
+                retrieveRange(compressed, t0..<t1, history: history, streaming: streaming, into: out + t0 * width)
             }
         }
     }
 
     /// One thread's share: positions `range`, written from `out` on.
     private func retrieveRange(_ compressed: UnsafeBufferPointer<Int64>, _ range: Range<Int>,
-                               history: NgramHistory?, into out: UnsafeMutablePointer<Float>) {
+                               history: NgramHistory?, streaming: Bool, into out: UnsafeMutablePointer<Float>) {
         if range.isEmpty { return }
         let H = hasher.columns
         let w = table.width
@@ -120,14 +125,14 @@ public final class EngramMemory: @unchecked Sendable {
                                 addOffsets: true, into: nxt)
                 }
                 sink &+= table.gather(cur, count: curCount * H, next: nextCount > 0 ? UnsafePointer(nxt) : nil,
-                                      nextCount: nextCount * H, group: distance, streaming: options.streamingStores, into: dst)
+                                      nextCount: nextCount * H, group: distance, streaming: streaming, into: dst)
                 dst += curCount * H * w
                 swap(&cur, &nxt)
                 start = nextStart
                 curCount = nextCount
             }
             touchSink.pointee = sink  // keeps the touch loads observable (value unused)
-            if options.streamingStores { engram_store_fence() }
+            if streaming { engram_store_fence() }
         }
     }
 }

@@ -82,6 +82,13 @@ def _token_ids(ids) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.int32)
 
 
+def _layer(layer) -> int:
+    layer = int(layer)
+    if not _INT32.min <= layer <= _INT32.max:
+        raise EngramError(Status.OUT_OF_RANGE, f"layer {layer} has no Engram memory")
+    return layer
+
+
 def _json(fn, handle) -> dict:
     needed = ctypes.c_size_t(0)
     check(fn(handle, None, 0, ctypes.byref(needed)))
@@ -188,7 +195,7 @@ class Model:
         out = np.empty((a.shape[0], self.hash_columns), dtype=np.int64)
         needed = ctypes.c_size_t(0)
         check(fn(self._h(), state._h() if state is not None else None, a.ctypes.data_as(_i32p), a.shape[0],
-                 int(layer), out.ctypes.data_as(_i64p), out.size, ctypes.byref(needed)))
+                 _layer(layer), out.ctypes.data_as(_i64p), out.size, ctypes.byref(needed)))
         return out
 
     def hash(self, ids, layer: int, *, state: "Optional[HashState]" = None) -> np.ndarray:
@@ -209,7 +216,7 @@ class Model:
             raise ValueError(f"out must be a writeable C-contiguous float32 array of shape {shape}")
         needed = ctypes.c_size_t(0)
         check(_retrieve(self._h(), state._h() if state is not None else None, a.ctypes.data_as(_i32p), a.shape[0],
-                        int(layer), out.ctypes.data_as(_f32p), out.size, ctypes.byref(needed)))
+                        _layer(layer), out.ctypes.data_as(_f32p), out.size, ctypes.byref(needed)))
         return out
 
     def hash_state(self) -> "HashState":
