@@ -146,7 +146,7 @@ def train(cfg, train_stream, val_stream, hasher, steps, batch, lr, seed, label):
         opt.step()
         if step % 100 == 0 or step == steps - 1:
             print(f"[{label}] step {step:5d}/{steps}  loss {loss.item():.3f}  {time.time() - t0:6.0f}s", flush=True)
-            log.append((step, float(loss)))
+            log.append((step, loss.item()))
     val = evaluate(model, val_stream, hasher)
     print(f"[{label}] {params} parameters, validation loss {val:.4f} ({time.time() - t0:.0f}s)", flush=True)
     return model, val, params, log
@@ -155,7 +155,7 @@ def train(cfg, train_stream, val_stream, hasher, steps, batch, lr, seed, label):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out")
-    ap.add_argument("--steps", type=int, default=600)
+    ap.add_argument("--steps", type=int, default=500)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--seed", type=int, default=0)
@@ -184,18 +184,20 @@ def main() -> None:
     report = {"config": cfg.to_dict(), "steps": a.steps, "batch": a.batch, "seq": SEQ,
               "train_tokens": int(len(train_stream)), "val_tokens": int(len(val_stream)),
               "engram": {"val_loss": val, "params": params, "log": log}}
-    if a.baseline:
-        base_cfg = model_config(tok.get_vocab_size(), pad, with_engram=False)
-        _, bval, bparams, blog = train(base_cfg, train_stream, val_stream, None, a.steps, a.batch, a.lr, a.seed, "baseline")
-        report["baseline"] = {"val_loss": bval, "params": bparams, "log": blog}
-
     # Engram tables are stored as bfloat16 (the engine converts rows when it reads them);
     # everything else as float32.
     state = {k: (v.to(torch.bfloat16) if "multi_head_embedding" in k else v) for k, v in model.state_dict().items()}
     export.export_engram(state, cfg.to_dict(), str(tok_path), str(out / "model.onnx"))
     (out / "train.json").write_text(json.dumps(report, indent=1))
     sizes = {p.name: p.stat().st_size for p in out.iterdir()}
-    print("wrote", sizes, "total", sum(sizes.values()))
+    print("wrote", sizes, "total", sum(sizes.values()), flush=True)
+
+    if a.baseline:  # the same backbone, steps and data without Engram, for comparison
+        base_cfg = model_config(tok.get_vocab_size(), pad, with_engram=False)
+        _, bval, bparams, blog = train(base_cfg, train_stream, val_stream, None, a.steps, a.batch, a.lr, a.seed, "baseline")
+        report["baseline"] = {"val_loss": bval, "params": bparams, "log": blog}
+        (out / "train.json").write_text(json.dumps(report, indent=1))
+        print(f"validation loss: Engram {val:.4f}, baseline {bval:.4f}", flush=True)
 
 
 if __name__ == "__main__":
