@@ -54,6 +54,7 @@ d = json.load(sys.stdin)
 assert d['prompt'] == 'Hello' and 1 <= len(d['generated_ids']) <= 8
 print('generate json ok')" 2>&1 | expect "engram generate --json" "generate json ok"
 "$BIN" inspect "$MODEL/model.onnx" 2>&1 | expect "engram inspect" "layers"
-"$BIN" --help 2>&1 | expect "engram --help" "explain" "generate" "inspect"
+"$BIN" bench --tokens 64 2>&1 | expect "engram bench" "tokenize" "retrieve" "prefill" "decode"
+"$BIN" --help 2>&1 | expect "engram --help" "explain" "generate" "inspect" "bench"
 echo "examples: $pass passed, $fail failed"
 [ "$fail" = 0 ]

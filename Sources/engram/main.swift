@@ -16,6 +16,7 @@ let commands: [Command] = [
     Command(name: "explain", summary: "walk a text through tokenize, compress, hash, retrieve, fuse and forward", run: ExplainCommand.run),
     Command(name: "generate", summary: "stream a continuation of a prompt", run: GenerateCommand.run),
     Command(name: "inspect", summary: "show a model's config, tensors and what it maps", run: InspectCommand.run),
+    Command(name: "bench", summary: "time every stage of the pipeline on a model", run: BenchCommand.run),
 ]
 
 func usage() -> String {
