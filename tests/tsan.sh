@@ -9,14 +9,21 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 SWIFT_BIN=$(dirname "$(readlink -f "$(command -v swift)")")
 CLANG="$SWIFT_BIN/clang"
+# The toolchain's TSan runtime has libdispatch interceptors: link the toolchain's libdispatch.
+SWIFT_LIBS="$SWIFT_BIN/../lib/swift/linux"
 out=build/tsan; mkdir -p "$out"
 echo "building libengram with -sanitize=thread (.build/tsan)..."
-swift build --product engram --build-path .build/tsan -Xswiftc -sanitize=thread \
+# Instrumented code, but no TSan runtime inside the library: `-sanitize=thread` given to the
+# frontend only (the driver would link the static runtime into the .so, which fails on
+# Linux and would make two runtimes); the __tsan_* calls resolve against the runtime of the
+# test executable, built with clang -fsanitize=thread.
+swift build --product engram --build-path .build/tsan -Xswiftc -Xfrontend -Xswiftc -sanitize=thread \
     -Xcc -fsanitize=thread -Xcxx -fsanitize=thread > "$out/build.log" 2>&1 || { tail -30 "$out/build.log"; exit 1; }
 LIBDIR=$(swift build --build-path .build/tsan --show-bin-path)
 [ -f "$LIBDIR/libengram.so" ] || { echo "no $LIBDIR/libengram.so"; exit 1; }
 "$CLANG" -std=c11 -g -O1 -fsanitize=thread -Iinclude -Itests/c -o "$out/test_threads" tests/c/test_threads.c \
-    -L"$LIBDIR" -lengram -Wl,-rpath,"$LIBDIR" -lpthread || exit 1
+    -L"$LIBDIR" -lengram -Wl,-rpath,"$LIBDIR" -lpthread \
+    -L"$SWIFT_LIBS" -ldispatch -lBlocksRuntime -Wl,-rpath,"$SWIFT_LIBS" || exit 1
 export ENGRAM_ROOT="$PWD" SWIFT_BACKTRACE=enable=no
 TSAN_OPTIONS="halt_on_error=0 exitcode=66 report_signal_unsafe=0 ${TSAN_OPTIONS:-}" "$out/test_threads" > "$out/run.log" 2>&1
 rc=$?
