@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make memcheck: memory errors and leaks.
 #  1. valgrind (memcheck) on the C test programs that need no Python fixture (test_badargs,
-#     test_threads, test_version, test_tokenizer's embedded part) and on the C examples when
+#     test_threads, test_version, test_hostile) and on the C examples when
 #     the bundled model (examples/model) is there: any invalid read/write or a definite leak
 #     fails (--errors-for-leak-kinds=definite; the Swift runtime's "still reachable" is fine).
 #  2. tests/mem/load_free_loop.c: model + tokenizer + context + hash state loaded, used and
@@ -15,18 +15,20 @@ export ENGRAM_ROOT="$PWD" SWIFT_BACKTRACE=enable=no
 out=build/memcheck; mkdir -p "$out"
 pass=0; fail=0
 MODEL="$PWD/fuzz/model/model.onnx"
-VG=(valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
+VG=(valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
     --show-leak-kinds=definite --track-origins=no)
 cflags=$(pkg-config --cflags --libs engram)
 run() {  # run NAME CMD...
     local name=$1; shift
     if "${VG[@]}" --log-file="$out/$name.vg" "$@" > "$out/$name.out" 2>&1; then
-        echo "  ok   valgrind $name"; pass=$((pass + 1))
+        echo "  ok   valgrind $name: $(grep -oE 'definitely lost: [0-9,]+ bytes' "$out/$name.vg" | head -1),"\
+             "$(grep -oE 'ERROR SUMMARY: [0-9]+ errors' "$out/$name.vg" | head -1) (leaks other than definite not counted)"
+        pass=$((pass + 1))
     else
-        echo "  FAIL valgrind $name (exit $?):"; tail -30 "$out/$name.vg" "$out/$name.out" | sed 's/^/    /'; fail=$((fail + 1))
+        echo "  FAIL valgrind $name (exit $?):"; tail -n 30 "$out/$name.vg" "$out/$name.out" | sed 's/^/    /'; fail=$((fail + 1))
     fi
 }
-for t in test_version test_badargs test_threads; do
+for t in test_version test_badargs test_threads test_hostile; do
     cc -std=c11 -O1 -g -o "$out/$t" "tests/c/$t.c" $cflags -lpthread -lm || { fail=$((fail + 1)); continue; }
     run "$t" "$out/$t"
 done

@@ -86,7 +86,8 @@ int main(int argc, char **argv) {
         if (!root) { fprintf(stderr, "test_hostile: set ENGRAM_ROOT or pass a fixture folder\n"); return 1; }
         snprintf(dir, sizeof dir, "%s/build/ctests/hostile", root);
         char cmd[3000];
-        snprintf(cmd, sizeof cmd, "cd '%s' && .venv/bin/python tests/fixtures/make_hostile_models.py '%s' > '%s.log' 2>&1", root, dir, dir);
+        snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cd '%s' && .venv/bin/python tests/fixtures/make_hostile_models.py '%s' > '%s.log' 2>&1",
+                 dir, root, dir, dir);
         CHECK(system(cmd) == 0);
     }
     signal(SIGALRM, on_alarm);
