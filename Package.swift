@@ -39,7 +39,7 @@ let package = Package(
         // OpenBLAS from the system (Debian libopenblas-dev): sgemm for batched rows.
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "Engram", dependencies: ["CEngramSupport", "CEngramONNX", "COpenBLAS"]),
+        .target(name: "Engram", dependencies: ["CEngramSupport", "COpenBLAS", "CEngramONNX"]),
         // The C ABI: argument validation, error translation, no math.
         .target(name: "EngramC", dependencies: ["Engram", "CEngramSupport"]),
         // The version script that limits libengram.so's exports to engram_* (library only).

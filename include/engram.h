@@ -188,6 +188,9 @@ typedef struct engram_model_params {
     int32_t random_access;     /* nonzero: madvise(MADV_RANDOM) on the tables, no read-ahead (default 0) */
     int32_t populate;          /* nonzero: map every table page at load (slower load, no page
                                   faults later; default 0) */
+    int32_t streaming_stores;  /* nonzero: write retrieved vectors of more than 2 MiB per call with
+                                  non-temporal stores, which skip reading every output line first
+                                  and leave the caches to smaller outputs (default 1) */
 } engram_model_params;
 
 /* The default options. Thread-safe. */
@@ -362,11 +365,14 @@ ENGRAM_API engram_generate_params engram_generate_default_params(void);
 /* Runs `prompt` (n_prompt may be 0 to continue after earlier calls on this context), then
  * samples up to max_new_tokens tokens, each reported to `callback` (may be NULL) as soon as
  * it is chosen and written to `out` (may be NULL with capacity 0; otherwise generation also
- * stops when out is full). Every generated token except a final stop token is run, so the
- * context can continue. *n_generated (required) gets the count, *reason (may be NULL) why
- * it stopped. params may be NULL (defaults). A stop requested by the callback is not an
- * error. Errors: bad params -> ENGRAM_E_INVALID_ARGUMENT; empty prompt on an empty context
- * -> ENGRAM_E_STATE; the prompt does not fit -> ENGRAM_E_STATE. */
+ * stops when out is full). Every generated token is run (so the context can continue with
+ * n_prompt 0) except a final stop token and the token sampled when the context is full.
+ * *n_generated (required) gets the count, *reason (may be NULL) why it stopped. params may
+ * be NULL (defaults). A stop requested by the callback is not an error. The callback runs
+ * on the calling thread and must not use this context. Errors: bad params ->
+ * ENGRAM_E_INVALID_ARGUMENT; empty prompt on an empty context -> ENGRAM_E_STATE; the prompt
+ * does not fit -> ENGRAM_E_STATE (tokens already reported to the callback, and written to
+ * out, stay there when a later step fails). */
 ENGRAM_API engram_status engram_generate(engram_context *ctx, const int32_t *prompt, size_t n_prompt,
                                          const engram_generate_params *params,
                                          engram_token_callback callback, void *user_data,

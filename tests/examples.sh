@@ -21,6 +21,20 @@ expect() {  # expect NAME PATTERN... < output
     echo "  ok   $name"; pass=$((pass + 1))
 }
 make -s -C examples/c clean all > build/examples-c.log 2>&1 || { cat build/examples-c.log; fail=$((fail + 1)); }
+# The README's C quickstart, compiled and run exactly as written there.
+awk '/^```c$/ { on = 1; next } /^```$/ { on = 0 } on' README.md > build/readme_quickstart.c
+if cc -std=c11 -Wall -Wextra -Werror -o build/readme_quickstart build/readme_quickstart.c $(pkg-config --cflags --libs engram); then
+    build/readme_quickstart "$MODEL" 2>&1 | expect "README C quickstart" "The cat sat on the mat.|"
+else
+    echo "  FAIL README C quickstart does not compile"; fail=$((fail + 1))
+fi
+# The README's Python quickstart.
+awk '/^```python$/ { on = 1; next } /^```$/ { on = 0 } on' README.md > build/readme_quickstart.py
+if out=$("$PY" build/readme_quickstart.py 2>&1) && [ -n "$out" ]; then
+    echo "  ok   README Python quickstart"; pass=$((pass + 1))
+else
+    echo "  FAIL README Python quickstart:"; echo "$out" | tail -5; fail=$((fail + 1))
+fi
 examples/c/cat_sat "$MODEL" 2>&1 | expect "C cat_sat" "1. tokenize" "2. compress" "3. hash" "4. retrieve" "5. fuse" "6. forward"
 examples/c/generate "$MODEL" "The cat sat on the mat." 16 2>&1 | expect "C generate" "The cat sat on the mat." "tokens, stopped"
 "$PY" examples/python/cat_sat.py "$MODEL" 2>&1 | expect "Python cat_sat" "1. tokenize" "3. hash" "5. fuse" "6. forward"

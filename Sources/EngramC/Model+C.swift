@@ -55,7 +55,7 @@ public func engram_model_default_params() -> engram_model_params {
     let d = MemoryOptions()
     return engram_model_params(n_threads: 0, prefetch_distance: Int32(d.prefetchDistance),
                                huge_pages: d.hugePages ? 1 : 0, random_access: d.randomAccess ? 1 : 0,
-                               populate: d.populate ? 1 : 0)
+                               populate: d.populate ? 1 : 0, streaming_stores: d.streamingStores ? 1 : 0)
 }
 
 @c @implementation
@@ -75,6 +75,7 @@ public func engram_model_load(_ path: UnsafePointer<CChar>?, _ params: UnsafePoi
             options.hugePages = p.huge_pages != 0
             options.randomAccess = p.random_access != 0
             options.populate = p.populate != 0
+            options.streamingStores = p.streaming_stores != 0
         }
         let pathString = String(decoding: UnsafeRawBufferPointer(start: path, count: strlen(path)), as: UTF8.self)
         let weights = try ONNXImporter.load(path: pathString)

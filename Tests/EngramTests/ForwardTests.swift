@@ -31,14 +31,15 @@ import Testing
         let expected = fx.floats("test.logits")
         let full = try run(model, ids, chunks: [ids.count])
         #expect(maxAbsError(full, expected) <= 1e-4)
-        // Prefill then token-by-token decode equals the full forward.
+        // Prefill then token-by-token decode equals the full forward: 1e-5 * max(1, |logit|)
+        // (sgemv vs sgemm and the decode attention loop sum in another order).
         let decoded = try run(model, ids, chunks: [5] + Array(repeating: 1, count: ids.count - 5))
-        #expect(maxAbsError(decoded, full) <= 1e-5)
+        #expect(maxRelError(decoded, full) <= 1e-5)
         let chunked = try run(model, ids, chunks: [1, 4, 3, ids.count - 8])
-        #expect(maxAbsError(chunked, full) <= 1e-5)
+        #expect(maxRelError(chunked, full) <= 1e-5)
         // Internal chunking of one long call (chunks of 4 positions).
         let inner = try run(model, ids, chunks: [ids.count], chunkSize: 4)
-        #expect(maxAbsError(inner, full) <= 1e-5)
+        #expect(maxRelError(inner, full) <= 1e-5)
     }
 
     @Test func lastOnlyLogitsEqualTheLastRow() throws {
@@ -50,7 +51,7 @@ import Testing
         let state = try ForwardState(model: model, maxLength: 64)
         var last = [Float](repeating: .nan, count: V)
         try ids.withUnsafeBufferPointer { try model.forward(tokens: $0, state: state, logits: &last, lastOnly: true) }
-        #expect(maxAbsError(last, Array(full[((ids.count - 1) * V)...])) <= 1e-6)
+        #expect(maxRelError(last, Array(full[((ids.count - 1) * V)...])) <= 1e-6)
     }
 
     @Test func badInputIsAnErrorAndChangesNothing() throws {

@@ -142,7 +142,9 @@ private func modelCases() -> [JSON] { fixtures?["model_cases"]?.array ?? [] }
         let expected = try base.retrieve(ids, layer: l).map(\.bitPattern)
         for (threads, batch, dist) in [(1, 1, 0), (2, 7, 3), (3, 64, 100), (2, 4096, 24), (5, 33, 1)] {
             var o = MemoryOptions()
-            o.threads = threads; o.batchRows = batch; o.prefetchDistance = dist; o.minRowsPerThread = 16
+            o.streamingStores = threads % 2 == 0
+            o.streamingMinBytes = threads == 2 ? 0 : 1 << 20
+            o.threads = threads; o.batchRows = batch; o.prefetchDistance = dist; o.minRowsPerThread = 16; o.chunkRows = batch * 3
             let m = try buildModel(c, options: o)
             #expect(try m.retrieve(ids, layer: l).map(\.bitPattern) == expected, "threads \(threads) batch \(batch) distance \(dist)")
             #expect(try m.rowIds(ids, layer: l) == base.rowIds(ids, layer: l))
@@ -284,6 +286,13 @@ private func modelCases() -> [JSON] { fixtures?["model_cases"]?.array ?? [] }
                 for k in 0..<n {
                     let h = UInt16(raw[1 + 2 * k]) | UInt16(raw[2 + 2 * k]) << 8
                     #expect(out[k].bitPattern == UInt32(h) << 16)
+                }
+                var raw32 = [Float](repeating: .nan, count: n / 2)
+                raw32.withUnsafeMutableBufferPointer { copyF32(src, $0.baseAddress!, n / 2) }
+                for k in 0..<(n / 2) {
+                    var bits: UInt32 = 0
+                    for b in 0..<4 { bits |= UInt32(raw[1 + 4 * k + b]) << (8 * b) }
+                    #expect(raw32[k].bitPattern == bits)
                 }
                 out.withUnsafeMutableBufferPointer { convertF16(src, $0.baseAddress!, n) }
                 for k in 0..<n {

@@ -61,7 +61,7 @@ static void test_fixture(const char *dir) {
     snprintf(path, sizeof path, "%s/model.onnx", dir);
     engram_model *m = NULL;
     engram_model_params params = engram_model_default_params();
-    CHECK(params.huge_pages == 1 && params.populate == 0 && params.prefetch_distance > 0);
+    CHECK(params.huge_pages == 1 && params.populate == 0 && params.prefetch_distance > 0 && params.streaming_stores == 1);
     CHECK_STATUS(engram_model_load(path, &params, &m), ENGRAM_OK);
     if (!m) return;
 

@@ -62,11 +62,13 @@ public struct EngramTable: @unchecked Sendable {
     /// drain between batches. Returns a sink value (keeps the touch loads alive).
     @inline(__always)
     func gather(_ rowIds: UnsafePointer<Int64>, count: Int, next: UnsafePointer<Int64>?, nextCount: Int,
-                group: Int, into out: UnsafeMutablePointer<Float>) -> UInt32 {
-        switch dtype {
-        case .bf16: return gatherLoop(rowIds, count, next, nextCount, group, out, convertBF16)
-        case .f16: return gatherLoop(rowIds, count, next, nextCount, group, out, convertF16)
-        default: return gatherLoop(rowIds, count, next, nextCount, group, out, copyF32)
+                group: Int, streaming: Bool, into out: UnsafeMutablePointer<Float>) -> UInt32 {
+        switch (dtype, streaming) {
+        case (.bf16, false): return gatherLoop(rowIds, count, next, nextCount, group, out, convertBF16)
+        case (.bf16, true): return gatherLoop(rowIds, count, next, nextCount, group, out, convertBF16Stream)
+        case (.f16, _): return gatherLoop(rowIds, count, next, nextCount, group, out, convertF16)
+        case (_, false): return gatherLoop(rowIds, count, next, nextCount, group, out, copyF32)
+        case (_, true): return gatherLoop(rowIds, count, next, nextCount, group, out, copyF32Stream)
         }
     }
 
@@ -122,8 +124,28 @@ public struct EngramTable: @unchecked Sendable {
 // Row converters: `n` elements at `src` (any alignment) to float32 at `dst`.
 
 @inline(__always)
+func convertBF16Stream(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+    if engram_bf16_to_f32_stream(src, dst, n) == 0 { convertBF16(src, dst, n) }
+}
+
+@inline(__always)
+func copyF32Stream(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+    if engram_f32_copy_stream(src, dst, n) == 0 { copyF32(src, dst, n) }
+}
+
+@inline(__always)
 func copyF32(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
-    UnsafeMutableRawPointer(dst).copyMemory(from: src, byteCount: n &* 4)
+    // Inline 32-byte moves (a memmove call per 256-byte row costs more than the copy).
+    let d = UnsafeMutableRawPointer(dst)
+    var k = 0
+    while k &+ 8 <= n {
+        d.storeBytes(of: src.loadUnaligned(fromByteOffset: k &* 4, as: SIMD8<UInt32>.self), toByteOffset: k &* 4, as: SIMD8<UInt32>.self)
+        k &+= 8
+    }
+    while k < n {
+        d.storeBytes(of: src.loadUnaligned(fromByteOffset: k &* 4, as: UInt32.self), toByteOffset: k &* 4, as: UInt32.self)
+        k &+= 1
+    }
 }
 
 @inline(__always)

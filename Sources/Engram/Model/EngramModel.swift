@@ -9,7 +9,8 @@ public final class EngramModel: @unchecked Sendable {
     /// One memory per Engram layer, in `config.layerIds` order.
     public let memories: [EngramMemory]
     public let memoryOptions: MemoryOptions
-    /// The backbone (attention, FFN, fuse, head) when the file has one; nil for Engram-only files.
+    /// The backbone (attention, FFN, fuse, head) when the file has one (config and
+    /// `embed_tokens.weight`); nil for Engram-only files.
     public let backbone: Transformer?
 
     public var config: ModelConfig { weights.config }
@@ -22,7 +23,9 @@ public final class EngramModel: @unchecked Sendable {
         let map = try TokenMap(weights: weights)
         tokenMap = map
         memories = try weights.config.layerIds.map { try EngramMemory(weights: weights, layer: $0, tokenMap: map, options: memoryOptions) }
-        backbone = weights.config.hasBackbone ? try Transformer(weights: weights, tokenMap: map, memories: memories) : nil
+        // Engram-only files (no embed_tokens.weight) load without a backbone, whatever the config says.
+        backbone = weights.config.hasBackbone && weights.has("embed_tokens.weight")
+            ? try Transformer(weights: weights, tokenMap: map, memories: memories) : nil
         for m in memories {
             m.table.advise(hugePages: memoryOptions.hugePages, random: memoryOptions.randomAccess, populate: memoryOptions.populate)
         }

@@ -51,6 +51,51 @@ struct SplitPattern: Sendable {
     let source: String
     let alternatives: [Alternative]
 
+    /// The alternatives compiled to plain values (no payload to retain while matching).
+    enum Op: Sendable {
+        case literal(Int)
+        case contractionsIgnoringCase
+        case optionalSpaceRun(CharClass, trailingNewlines: Bool)
+        case optionalPrefixRun(prefix: CharClass, run: CharClass)
+        case numbers(max: Int)
+        case rangesRun(Int)
+        case asciiPunctThenAsciiLetters
+        case spacesThenNewlines
+        case spacesNotBeforeNonSpace
+        case spaces
+    }
+    let ops: [Op]
+    let literals: [[UInt8]]
+    let rangeSets: [[ClosedRange<UInt32>]]
+    /// Property tables, held here so matching does not go through lazy globals.
+    let ascii: [UInt8]
+    let props: TwoLevelTable
+
+    init(source: String, alternatives: [Alternative]) {
+        self.source = source
+        self.alternatives = alternatives
+        var ops: [Op] = [], literals: [[UInt8]] = [], rangeSets: [[ClosedRange<UInt32>]] = []
+        for a in alternatives {
+            switch a {
+            case let .literal(l): ops.append(.literal(literals.count)); literals.append(l)
+            case .contractionsIgnoringCase: ops.append(.contractionsIgnoringCase)
+            case let .optionalSpaceRun(c, t): ops.append(.optionalSpaceRun(c, trailingNewlines: t))
+            case let .optionalPrefixRun(p, r): ops.append(.optionalPrefixRun(prefix: p, run: r))
+            case let .numbers(m): ops.append(.numbers(max: m))
+            case let .rangesRun(r): ops.append(.rangesRun(rangeSets.count)); rangeSets.append(r)
+            case .asciiPunctThenAsciiLetters: ops.append(.asciiPunctThenAsciiLetters)
+            case .spacesThenNewlines: ops.append(.spacesThenNewlines)
+            case .spacesNotBeforeNonSpace: ops.append(.spacesNotBeforeNonSpace)
+            case .spaces: ops.append(.spaces)
+            }
+        }
+        self.ops = ops
+        self.literals = literals
+        self.rangeSets = rangeSets
+        ascii = UnicodeData.asciiProps
+        props = UnicodeData.props
+    }
+
     static let L = UnicodeProp.letter, N = UnicodeProp.number, P = UnicodeProp.punctuation
     static let S = UnicodeProp.symbol, M = UnicodeProp.mark, WS = UnicodeProp.whitespace
 
@@ -85,7 +130,6 @@ struct SplitPattern: Sendable {
     static let gpt2 = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"
 
     init(_ pattern: String) throws {
-        source = pattern
         var alts: [Alternative] = []
         for part in SplitPattern.topLevelAlternatives(pattern) {
             // A literal CR or LF in a pattern means what \r or \n mean.
@@ -96,7 +140,7 @@ struct SplitPattern: Sendable {
             alts.append(a)
         }
         guard !alts.isEmpty else { throw EngramError.unsupported("unsupported pre-tokenizer pattern \"\" (empty)") }
-        alternatives = alts
+        self.init(source: pattern, alternatives: alts)
     }
 
     /// Splits at `|` outside brackets, parentheses and escapes.
@@ -141,24 +185,24 @@ struct SplitPattern: Sendable {
 
     @inline(__always)
     func matchAt(_ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ end: Int) -> Int? {
-        for a in alternatives {
-            if let e = SplitPattern.match(a, b, i, end) { return e }
+        for op in ops {
+            if let e = match(op, b, i, end) { return e }
         }
         return nil
     }
 
     /// (code point, properties, byte length) at i < end.
     @inline(__always)
-    static func at(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> (UInt32, UInt8, Int) {
+    func at(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> (UInt32, UInt8, Int) {
         let c = b[i]
-        if c < 0x80 { return (UInt32(c), UnicodeData.asciiProps[Int(c)], 1) }
+        if c < 0x80 { return (UInt32(c), ascii[Int(c)], 1) }
         let (cp, n) = decodeScalar(b, i)
-        return (cp, UnicodeData.props[cp], n)
+        return (cp, props[cp], n)
     }
 
     /// End of the run of `cls` from i (i itself when none), at most `max` code points (0 = no limit).
     @inline(__always)
-    static func run(_ cls: CharClass, _ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ end: Int, max: Int = 0) -> Int {
+    func run(_ cls: CharClass, _ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ end: Int, max: Int = 0) -> Int {
         var j = i, count = 0
         while j < end {
             let (cp, pr, n) = at(b, j)
@@ -171,15 +215,16 @@ struct SplitPattern: Sendable {
     }
 
     @inline(__always)
-    static func newlines(_ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ end: Int) -> Int {
+    func newlines(_ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ end: Int) -> Int {
         var j = i
         while j < end && (b[j] == 10 || b[j] == 13) { j += 1 }
         return j
     }
 
-    static func match(_ a: Alternative, _ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ end: Int) -> Int? {
+    func match(_ a: Op, _ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ end: Int) -> Int? {
         switch a {
-        case let .literal(lit):
+        case let .literal(index):
+            let lit = literals[index]
             if i + lit.count > end { return nil }
             for k in 0..<lit.count where b[i + k] != lit[k] { return nil }
             return i + lit.count
@@ -202,7 +247,7 @@ struct SplitPattern: Sendable {
 
         case let .optionalSpaceRun(cls, trailingNewlines):
             var k = i
-            if b[i] == 0x20 && !cls.contains(0x20, UnicodeData.asciiProps[0x20]) { k = i + 1 }
+            if b[i] == 0x20 && !cls.contains(0x20, ascii[0x20]) { k = i + 1 }
             let j = run(cls, b, k, end)
             if j == k { return nil }
             return trailingNewlines ? newlines(b, j, end) : j
@@ -220,7 +265,8 @@ struct SplitPattern: Sendable {
             let j = run(CharClass(any: UnicodeProp.number, negated: false, notNewline: false), b, i, end, max: max)
             return j > i ? j : nil
 
-        case let .rangesRun(ranges):
+        case let .rangesRun(index):
+            let ranges = rangeSets[index]
             var j = i
             while j < end {
                 let (cp, _, n) = at(b, j)

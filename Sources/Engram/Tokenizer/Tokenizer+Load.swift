@@ -4,7 +4,7 @@
 ///  - added_tokens with special / lstrip / rstrip / single_word / normalized
 ///  - normalizer: null, NFC, NFD, NFKC, NFKD, Lowercase, StripAccents, Sequence of these
 ///  - pre_tokenizer: Split (the regexes of `SplitPattern`, or a literal string; Isolated or
-///    Removed, not inverted), ByteLevel (no prefix space; with or without its GPT-2 regex),
+///    Removed, not inverted), ByteLevel (with or without prefix space and its GPT-2 regex),
 ///    Sequence of these, with ByteLevel last
 ///  - post_processor: null, ByteLevel, TemplateProcessing (single sequence), Sequence of these
 ///  - decoder: ByteLevel
@@ -227,11 +227,9 @@ extension Tokenizer {
                 }
                 steps.append(.split(pattern, removeMatches: behavior == "Removed"))
             case "ByteLevel":
-                if j["add_prefix_space"]?.bool == true {
-                    throw EngramError.unsupported("tokenizer.json: unsupported pre-tokenizer ByteLevel with add_prefix_space")
-                }
                 let useRegex = j["use_regex"]?.bool ?? true
-                steps.append(.byteLevel(useRegex ? try SplitPattern(SplitPattern.gpt2) : nil))
+                steps.append(.byteLevel(useRegex ? try SplitPattern(SplitPattern.gpt2) : nil,
+                                        addPrefixSpace: j["add_prefix_space"]?.bool ?? true))
             default:
                 throw EngramError.unsupported("tokenizer.json: unsupported pre-tokenizer \(type)")
             }
@@ -297,7 +295,6 @@ extension Tokenizer {
 extension SplitPattern {
     /// A Split on a literal string.
     init(literal: String) {
-        source = literal
-        alternatives = [.literal(Array(literal.utf8))]
+        self.init(source: literal, alternatives: [.literal(Array(literal.utf8))])
     }
 }

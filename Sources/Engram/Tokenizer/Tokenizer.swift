@@ -32,8 +32,9 @@ public final class Tokenizer: @unchecked Sendable {
     enum NormalizerStep: Sendable { case nfc, nfd, nfkc, nfkd, lowercase, stripAccents }
     enum PreTokenizerStep: Sendable {
         case split(SplitPattern, removeMatches: Bool)
-        /// ByteLevel: with `use_regex` it splits with GPT-2's pattern first.
-        case byteLevel(SplitPattern?)
+        /// ByteLevel: with `add_prefix_space` every piece reaching it that does not start
+        /// with a space gets one; with `use_regex` it splits with GPT-2's pattern.
+        case byteLevel(SplitPattern?, addPrefixSpace: Bool)
     }
 
     init(vocabSize: Int, tokens: [String], tokenIds: BytesMap, decodedStarts: [Int32], decodedPool: [UInt8],
@@ -116,6 +117,7 @@ public final class Tokenizer: @unchecked Sendable {
     struct EncodeState {
         var pieces: [Range<Int>] = []
         var next: [Range<Int>] = []
+        var words: [Range<Int>] = []
         var symbols: [Int32] = []
         var ranks: [UInt64] = []
     }
@@ -140,19 +142,38 @@ public final class Tokenizer: @unchecked Sendable {
         if range.isEmpty { return }
         st.pieces.removeAll(keepingCapacity: true)
         st.pieces.append(range)
+        var final: SplitPattern? = nil
+        var prefixSpace = false
         for step in preTokenizer {
-            let pattern: SplitPattern?
-            var remove = false
             switch step {
-            case let .split(p, removeMatches): pattern = p; remove = removeMatches
-            case let .byteLevel(p): pattern = p
+            case let .split(pattern, removeMatches):
+                st.next.removeAll(keepingCapacity: true)
+                for r in st.pieces { pattern.split(b, r.lowerBound, r.upperBound, removeMatches: removeMatches, into: &st.next) }
+                swap(&st.pieces, &st.next)
+            case let .byteLevel(pattern, addPrefixSpace):
+                final = pattern
+                prefixSpace = addPrefixSpace
             }
-            guard let pattern else { continue }
-            st.next.removeAll(keepingCapacity: true)
-            for r in st.pieces { pattern.split(b, r.lowerBound, r.upperBound, removeMatches: remove, into: &st.next) }
-            swap(&st.pieces, &st.next)
         }
-        for r in st.pieces { bpe(b, r, &out, &st) }
+        // The ByteLevel step (always last): optional prefix space, optional GPT-2 split, BPE.
+        for r in st.pieces {
+            if prefixSpace && b[r.lowerBound] != 0x20 {
+                var spaced: [UInt8] = [0x20]
+                spaced.append(contentsOf: UnsafeBufferPointer(rebasing: b[r]))
+                spaced.withUnsafeBufferPointer { sb in byteLevelPiece(sb, 0..<sb.count, final, &out, &st) }
+            } else {
+                byteLevelPiece(b, r, final, &out, &st)
+            }
+        }
+    }
+
+    private func byteLevelPiece(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, _ pattern: SplitPattern?,
+                                _ out: inout [Int32], _ st: inout EncodeState) {
+        guard let pattern else { bpe(b, r, &out, &st); return }
+        st.words.removeAll(keepingCapacity: true)
+        pattern.split(b, r.lowerBound, r.upperBound, removeMatches: false, into: &st.words)
+        let words = st.words
+        for w in words { bpe(b, w, &out, &st) }
     }
 
     /// Byte-pair merges of one pre-tokenized word, lowest rank first, leftmost on ties.

@@ -39,6 +39,7 @@ class _Params(ctypes.Structure):
         ("huge_pages", ctypes.c_int32),
         ("random_access", ctypes.c_int32),
         ("populate", ctypes.c_int32),
+        ("streaming_stores", ctypes.c_int32),
     ]
 
 
@@ -81,6 +82,13 @@ def _token_ids(ids) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.int32)
 
 
+def _layer(layer) -> int:
+    layer = int(layer)
+    if not _INT32.min <= layer <= _INT32.max:
+        raise EngramError(Status.OUT_OF_RANGE, f"layer {layer} has no Engram memory")
+    return layer
+
+
 def _json(fn, handle) -> dict:
     needed = ctypes.c_size_t(0)
     check(fn(handle, None, 0, ctypes.byref(needed)))
@@ -93,11 +101,11 @@ class Model:
     """A loaded model. `Model(path)` or `Model.load(path)`; close with `.close()` or `with`.
 
     Options (see engram_model_params in engram.h): n_threads (0 = one per CPU, max 8),
-    prefetch_distance (0 = default), huge_pages, random_access, populate.
+    prefetch_distance (0 = default), huge_pages, random_access, populate, streaming_stores.
     """
 
     def __init__(self, path, *, n_threads: int = 0, prefetch_distance: int = 0, huge_pages: bool = True,
-                 random_access: bool = False, populate: bool = False):
+                 random_access: bool = False, populate: bool = False, streaming_stores: bool = True):
         self._handle = None
         params = _default_params()
         params.n_threads = int(n_threads)
@@ -105,6 +113,7 @@ class Model:
         params.huge_pages = 1 if huge_pages else 0
         params.random_access = 1 if random_access else 0
         params.populate = 1 if populate else 0
+        params.streaming_stores = 1 if streaming_stores else 0
         handle = ctypes.c_void_p()
         check(_load(os.fsencode(os.fspath(path)), ctypes.byref(params), ctypes.byref(handle)))
         self._handle = handle.value
@@ -186,7 +195,7 @@ class Model:
         out = np.empty((a.shape[0], self.hash_columns), dtype=np.int64)
         needed = ctypes.c_size_t(0)
         check(fn(self._h(), state._h() if state is not None else None, a.ctypes.data_as(_i32p), a.shape[0],
-                 int(layer), out.ctypes.data_as(_i64p), out.size, ctypes.byref(needed)))
+                 _layer(layer), out.ctypes.data_as(_i64p), out.size, ctypes.byref(needed)))
         return out
 
     def hash(self, ids, layer: int, *, state: "Optional[HashState]" = None) -> np.ndarray:
@@ -207,7 +216,7 @@ class Model:
             raise ValueError(f"out must be a writeable C-contiguous float32 array of shape {shape}")
         needed = ctypes.c_size_t(0)
         check(_retrieve(self._h(), state._h() if state is not None else None, a.ctypes.data_as(_i32p), a.shape[0],
-                        int(layer), out.ctypes.data_as(_f32p), out.size, ctypes.byref(needed)))
+                        _layer(layer), out.ctypes.data_as(_f32p), out.size, ctypes.byref(needed)))
         return out
 
     def hash_state(self) -> "HashState":

@@ -120,9 +120,10 @@ def test_bad_input_raises_with_status_and_message(built):
             m.retrieve(bad, l)
         assert e.value.status == engram.Status.OUT_OF_RANGE
         assert "vocabulary" in e.value.message
-    with pytest.raises(engram.EngramError) as e:
-        m.hash([1, 2], max(ref.layer_ids) + 100)
-    assert e.value.status == engram.Status.OUT_OF_RANGE and "no Engram" in e.value.message
+    for bad_layer in (max(ref.layer_ids) + 100, -1, 2**32 + ref.layer_ids[0]):
+        with pytest.raises(engram.EngramError) as e:
+            m.hash([1, 2], bad_layer)
+        assert e.value.status == engram.Status.OUT_OF_RANGE and "no Engram" in e.value.message
     for fn in (m.compress, lambda x: m.hash(x, l), lambda x: m.row_ids(x, l), lambda x: m.retrieve(x, l)):
         with pytest.raises(engram.EngramError) as e:
             fn([])
@@ -149,7 +150,7 @@ def test_load_errors(tmp_path):
 
 def test_closed_model_and_state_outliving_model(tmp_path):
     path, ref, tables, primes = model_fixture.build(str(tmp_path), **CONFIGS["f32_n3_k4"])
-    m = engram.Model.load(path, n_threads=2, prefetch_distance=8, huge_pages=False, populate=True)
+    m = engram.Model.load(path, n_threads=2, prefetch_distance=8, huge_pages=False, populate=True, streaming_stores=False)
     st = m.hash_state()
     ids = np.arange(10)
     expected = R.row_ids(ref.hash(ids, 1, primes), primes[1])
@@ -181,3 +182,14 @@ def test_opening_maps_tables_without_heap_growth(tmp_path):
         assert grown < table_bytes / 8, f"anonymous memory grew by {grown} bytes for a {table_bytes}-byte table"
         ids = np.arange(100)
         np.testing.assert_array_equal(m.retrieve(ids, 1), R.retrieve(tables[1], R.row_ids(ref.hash(ids, 1, primes), primes[1])))
+
+
+def test_large_outputs_use_streaming_stores_bit_exactly(built):
+    # More than 2 MiB of output per call: the non-temporal store path (rows of 8+ floats).
+    m, ref, tables, primes = built
+    l = ref.layer_ids[-1]
+    T = (3 << 20) // (4 * m.vector_width) + 7
+    ids = np.random.default_rng(11).integers(0, ref.vocab_size, size=T)
+    vec = m.retrieve(ids, l)
+    expected = R.retrieve(tables[l], R.row_ids(ref.hash(ids, l, primes), primes[l]))
+    assert np.array_equal(vec.view(np.uint32), expected.view(np.uint32))

@@ -181,6 +181,8 @@ def _split(pattern, behavior="Isolated"):
 
 
 @pytest.mark.parametrize("name, pre", [
+    ("gpt2-prefix-space", "prefix"),
+    ("qwen2-prefix-space", "qwen2-prefix"),
     ("qwen2", [_split(QWEN2)]),
     ("deepseek-splits", "deepseek"),
     ("gpt2-as-split", [_split(fx.GPT2_PATTERN)]),
@@ -190,15 +192,66 @@ def test_pre_tokenizer_variants(name, pre, docs):
     """GPT-2's vocabulary behind other pre-tokenizers (Qwen2's pattern, DeepSeek-V3's Split
     sequence, GPT-2's pattern as a Split, a Removed split), against tokenizers."""
     j = _gpt2_json()
+    byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}
     if pre == "deepseek":
         ds = json.loads(FILES["deepseek-v3"].read_text(encoding="utf-8"))
         steps = ds["pre_tokenizer"]["pretokenizers"][:-1]
+    elif pre == "prefix":
+        steps = []
+        byte_level = dict(byte_level, add_prefix_space=True, use_regex=True)
+    elif pre == "qwen2-prefix":
+        steps = [_split(QWEN2)]
+        byte_level = dict(byte_level, add_prefix_space=True)
     else:
         steps = pre
-    j["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": steps + [
-        {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]}
+    j["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": steps + [byte_level]}
     text = json.dumps(j)
     ours, hf = engram.Tokenizer.from_str(text), HFTokenizer.from_str(text)
     sub = docs[::4]
     bad = _report(name, sub, lambda d: ours.encode(d), lambda d: hf.encode(d).ids, "encode")
     assert bad == 0
+
+
+def test_trained_tokenizer_like_the_default_model(docs):
+    """A byte-level BPE trained by tokenizers as scripts/default_model/train_tokenizer.py does
+    (specials first, pair-form merges, ignore_merges false), small vocabulary."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=1500, special_tokens=["<|endoftext|>", "<|pad|>"], min_frequency=2,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tok.train_from_iterator(docs[:60], trainer=trainer)
+    text = tok.to_str()
+    ours, hf = engram.Tokenizer.from_str(text), HFTokenizer.from_str(text)
+    assert ours.vocab_size == hf.get_vocab_size()
+    bad = _report("trained", docs[::5], lambda d: ours.encode(d), lambda d: hf.encode(d).ids, "encode")
+    assert bad == 0
+    ref, count = fx.compression_reference_from_str(text)
+    assert (ours.compression_table() == np.asarray(ref)).all()
+
+
+def test_shared_between_threads(docs):
+    """One tokenizer used by several threads at once (ctypes releases the GIL during the
+    call) gives the same ids as one thread: the shared word cache is safe."""
+    import threading
+
+    tok = engram.Tokenizer.from_file(FILES["deepseek-v3"])
+    sub = docs[::6]
+    hf = HFTokenizer.from_file(str(FILES["deepseek-v3"]))
+    expected = [hf.encode(d, add_special_tokens=False).ids for d in sub]
+    errors = []
+
+    def work(offset):
+        for k in range(len(sub)):
+            i = (k + offset) % len(sub)
+            if tok.encode(sub[i]) != expected[i]:
+                errors.append(i)
+
+    threads = [threading.Thread(target=work, args=(n * 7,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []

@@ -147,9 +147,20 @@ def corpus(size: int = 1_200_000, seed: int = 1234) -> list[str]:
 def compression_reference(tokenizer_json) -> tuple[list[int], int]:
     """The compression table of SPEC section 2 built with `tokenizers` alone (the demo's
     CompressedTokenizer normalizer sequence); returns (table, number of compressed ids)."""
-    from tokenizers import Regex, Tokenizer, normalizers
+    from tokenizers import Tokenizer
 
-    tok = Tokenizer.from_file(str(tokenizer_json))
+    return _compression_reference(Tokenizer.from_file(str(tokenizer_json)))
+
+
+def compression_reference_from_str(json_text: str) -> tuple[list[int], int]:
+    from tokenizers import Tokenizer
+
+    return _compression_reference(Tokenizer.from_str(json_text))
+
+
+def _compression_reference(tok) -> tuple[list[int], int]:
+    from tokenizers import Regex, normalizers
+
     sentinel = "\uE000"
     norm = normalizers.Sequence([
         normalizers.NFKC(), normalizers.NFD(), normalizers.StripAccents(), normalizers.Lowercase(),
