@@ -85,7 +85,7 @@ int main(int argc, char **argv) {
         const char *root = getenv("ENGRAM_ROOT");
         if (!root) { fprintf(stderr, "test_hostile: set ENGRAM_ROOT or pass a fixture folder\n"); return 1; }
         snprintf(dir, sizeof dir, "%s/build/ctests/hostile", root);
-        char cmd[3000];
+        char cmd[6000];
         snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cd '%s' && .venv/bin/python tests/fixtures/make_hostile_models.py '%s' > '%s.log' 2>&1",
                  dir, root, dir, dir);
         CHECK(system(cmd) == 0);
