@@ -4,7 +4,7 @@
 #     test_threads, test_version, test_hostile) and on the C examples when
 #     the bundled model (examples/model) is there: any invalid read/write or a definite leak
 #     fails (--errors-for-leak-kinds=definite; the Swift runtime's "still reachable" is fine).
-#  2. tests/mem/load_free_loop.c: model + tokenizer + context + hash state loaded, used and
+#  2. tests/c/test_load_free.c (also in the C suite): model + tokenizer + context + hash state loaded, used and
 #     freed 1000 times; the resident size must stay flat (< 4 MB growth after warm-up).
 # Runs against the staged library (make stage).
 set -uo pipefail
@@ -43,7 +43,7 @@ fi
 make -s -C examples/c clean all > "$out/examples.log" 2>&1 || { cat "$out/examples.log"; fail=$((fail + 1)); }
 run cat_sat examples/c/cat_sat "$EXMODEL"
 run generate examples/c/generate "$EXMODEL" "The cat sat on the mat." 8
-cc -std=c11 -O1 -g -Itests/c -o "$out/load_free_loop" tests/mem/load_free_loop.c $cflags || fail=$((fail + 1))
-if "$out/load_free_loop" "$MODEL" 1000 4096; then pass=$((pass + 1)); else echo "  FAIL resident size grows"; fail=$((fail + 1)); fi
+cc -std=c11 -O1 -g -Itests/c -o "$out/test_load_free" tests/c/test_load_free.c $cflags || fail=$((fail + 1))
+if "$out/test_load_free" "$MODEL" 1000 4096; then pass=$((pass + 1)); else echo "  FAIL resident size grows"; fail=$((fail + 1)); fi
 echo "memcheck: $pass passed, $fail failed"
 [ "$fail" = 0 ]

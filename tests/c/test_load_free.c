@@ -1,7 +1,8 @@
 /* Loads and frees a model, a tokenizer, a context and a hash state (running a little on
- * each) N times (argv[2], default 1000) and checks that the resident size (VmRSS in
- * /proc/self/status) stays flat: growth after a warm-up of N/10 rounds must stay under
- * LIMIT_KB (argv[3], default 4096). argv[1]: the model (fuzz/model/model.onnx). */
+ * each, an error path included) N times (argv[2], default 1000) and checks that the
+ * resident size (VmRSS in /proc/self/status) stays flat: growth after a warm-up of N/10
+ * rounds must stay under LIMIT_KB (argv[3], default 4096). argv[1]: the model, default
+ * $ENGRAM_ROOT/fuzz/model/model.onnx (fuzz/make_model.py). About 10 s. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,11 @@ static const char *TOK =
 #define OK(call) do { if ((call) != ENGRAM_OK) { fprintf(stderr, "%s: %s\n", #call, engram_last_error()); return 1; } } while (0)
 
 int main(int argc, char **argv) {
-    if (argc < 2) { fprintf(stderr, "usage: load_free_loop MODEL [N] [LIMIT_KB]\n"); return 2; }
+    char model[1200];
+    const char *root = getenv("ENGRAM_ROOT");
+    if (argc > 1) snprintf(model, sizeof model, "%s", argv[1]);
+    else if (root) snprintf(model, sizeof model, "%s/fuzz/model/model.onnx", root);
+    else { fprintf(stderr, "usage: test_load_free [MODEL [N [LIMIT_KB]]] (or set ENGRAM_ROOT)\n"); return 2; }
     const int n = argc > 2 ? atoi(argv[2]) : 1000;
     const long limit = argc > 3 ? atol(argv[3]) : 4096;
     const int warm = n / 10 > 0 ? n / 10 : 1;
@@ -43,7 +48,7 @@ int main(int argc, char **argv) {
         engram_hash_state *h = NULL;
         engram_model_params mp = engram_model_default_params();
         mp.n_threads = 1;
-        OK(engram_model_load(argv[1], &mp, &m));
+        OK(engram_model_load(model, &mp, &m));
         OK(engram_tokenizer_load_from_memory(TOK, strlen(TOK), &t));
         engram_context_params cp = engram_context_default_params();
         cp.max_length = 16; cp.n_threads = 1;
@@ -63,7 +68,7 @@ int main(int argc, char **argv) {
         if (i + 1 == warm) base = rss_kb();
     }
     long end = rss_kb();
-    printf("load/free x%d: VmRSS %ld kB after %d warm-up rounds, %ld kB at the end (growth %ld kB, limit %ld kB)\n",
+    printf("test_load_free: load/free x%d: VmRSS %ld kB after %d warm-up rounds, %ld kB at the end (growth %ld kB, limit %ld kB)\n",
            n, base, warm, end, end - base, limit);
     return end - base < limit ? 0 : 1;
 }
