@@ -1,7 +1,7 @@
 /* One model shared by N threads, each with its own context and hash state: forward logits,
- * greedy and sampled generation, fuse (model and context), hash and retrieve on the same
- * inputs, repeated, must equal the serial results bit for bit (memcmp). tests/tsan.sh runs
- * this program against a ThreadSanitizer build of the library. Uses the tiny model
+ * greedy and sampled generation, fuse (model and context), hash and retrieve (one output
+ * above 2 MiB: streaming stores, several gather threads) on the same inputs, repeated,
+ * must equal the serial results bit for bit (memcmp). tests/tsan.sh runs this program against a ThreadSanitizer build of the library. Uses the tiny model
  * fuzz/model/model.onnx (fuzz/make_model.py) from $ENGRAM_ROOT, or argv[1]. */
 #include <pthread.h>
 #include <stdint.h>
@@ -18,6 +18,7 @@ typedef struct {
     float fuse_y[T * HC * D], fuse_g[T * HC], cfuse_y[T * HC * D];
     int64_t hash[T * HCOLS];
     float vectors[T * VW];
+    uint64_t big_hash;    /* FNV-1a of a retrieve output above 2 MiB (the streaming-store path) */
     engram_status status; /* first failure */
 } result;
 
@@ -27,6 +28,16 @@ static float hidden[T * HC * D];
 
 #define TRY(call) do { engram_status s_ = (call); if (s_ != ENGRAM_OK && r->status == ENGRAM_OK) { \
     r->status = s_; fprintf(stderr, "  %s: %s\n", #call, engram_last_error()); } } while (0)
+
+enum { BIG = 40000 }; /* ids: 40000 x 16 floats = 2.56 MB of output */
+static int32_t big_ids[BIG];
+
+static uint64_t fnv(const void *p, size_t n) {
+    const unsigned char *b = p;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) { h ^= b[i]; h *= 1099511628211ull; }
+    return h;
+}
 
 static void run_once(result *r) {
     engram_context_params cp = engram_context_default_params();
@@ -56,6 +67,12 @@ static void run_once(result *r) {
     TRY(engram_hash_state_append(hs, ids, 3));
     TRY(engram_model_hash(model, hs, ids, T, 0, r->hash, T * HCOLS, &n));
     TRY(engram_model_retrieve(model, hs, ids, T, 1, r->vectors, T * VW, &n));
+    float *big = malloc((size_t)BIG * VW * sizeof(float));
+    if (big) {
+        TRY(engram_model_retrieve(model, NULL, big_ids, BIG, 0, big, (size_t)BIG * VW, &n));
+        r->big_hash = fnv(big, (size_t)BIG * VW * sizeof(float));
+        free(big);
+    }
     engram_hash_state_free(hs);
     engram_context_free(ctx);
 }
@@ -76,6 +93,7 @@ int main(int argc, char **argv) {
         if (!root) { fprintf(stderr, "test_threads: set ENGRAM_ROOT or pass a model path\n"); return 1; }
         snprintf(path, sizeof path, "%s/fuzz/model/model.onnx", root);
     }
+    for (int i = 0; i < BIG; i++) big_ids[i] = (int32_t)((i * 2654435761u) >> 26);  /* 0..63 */
     for (size_t i = 0; i < sizeof hidden / sizeof hidden[0]; i++) hidden[i] = (float)((int)(i * 7 % 23) - 11) / 9.0f;
     engram_model_params mp = engram_model_default_params();
     mp.n_threads = 2; /* retrieve splits its gather across threads too */
@@ -86,6 +104,7 @@ int main(int argc, char **argv) {
     run_once(&serial);
     CHECK(serial.status == ENGRAM_OK);
     CHECK(serial.n_greedy == GEN);
+    CHECK(serial.big_hash != 0);
     pthread_t th[NTHREADS];
     for (int i = 0; i < NTHREADS; i++) CHECK(pthread_create(&th[i], NULL, worker, results[i]) == 0);
     for (int i = 0; i < NTHREADS; i++) pthread_join(th[i], NULL);
