@@ -1,8 +1,9 @@
 /* One model shared by N threads, each with its own context and hash state: forward logits,
  * greedy and sampled generation, fuse (model and context), hash and retrieve (one output
  * above 2 MiB: streaming stores, several gather threads) on the same inputs, repeated,
- * must equal the serial results bit for bit (memcmp). tests/tsan.sh runs this program against a ThreadSanitizer build of the library. Uses the tiny model
- * fuzz/model/model.onnx (fuzz/make_model.py) from $ENGRAM_ROOT, or argv[1]. */
+ * must equal the serial results bit for bit (memcmp). tests/tsan.sh runs this program
+ * against a ThreadSanitizer build of the library. Uses the tiny model fuzz/model/model.onnx
+ * (fuzz/make_model.py) from $ENGRAM_ROOT, or argv[1]. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
