@@ -61,3 +61,12 @@ clean:
 # FUZZ_TARGETS to choose (default: every fuzz/corpus/<target>).
 fuzz:
 	@fuzz/run.sh
+
+# ThreadSanitizer: libengram built with -sanitize=thread (.build/tsan), test_threads under it.
+tsan:
+	@tests/tsan.sh
+
+# valgrind on the C tests and examples, and the 1000x load/free resident-size check.
+memcheck: stage
+	@tests/memcheck.sh
+.PHONY: tsan memcheck

@@ -188,6 +188,12 @@ extern "C" int engram_onnx_initializer(const engram_onnx_model *model, size_t i,
         for (const auto &e : t.external_data()) {
             const std::string &k = e.key();
             if (k == "location") {
+                // A NUL inside the location would cut it short in C (another file than the
+                // one the protobuf names): refused, never silently truncated.
+                if (e.value().find('\0') != std::string::npos) {
+                    set_error(err, err_cap, "tensor " + t.name() + ": external data location contains a NUL byte");
+                    return ENGRAM_ONNX_E_FORMAT;
+                }
                 r.location = e.value().c_str();
             } else if (k == "offset" || k == "length") {
                 const std::string &v = e.value();

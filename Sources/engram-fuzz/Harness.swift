@@ -13,6 +13,7 @@ let harnesses: [String: (UnsafeBufferPointer<UInt8>) -> Void] = [
     "onnx": { bytes in fuzzONNX(bytes) },
     "json": { bytes in _ = try? JSON.parse(bytes) },
     "tokenizer_json": { bytes in _ = try? Tokenizer.load(json: bytes) },
+    "forward": { bytes in fuzzForward(bytes) },
     "tokenize": { bytes in
         guard firstInvalidUTF8Offset(bytes) == nil, let tok = fuzzTokenizer else { return }
         let ids = tok.encode(bytes, addSpecialTokens: true)

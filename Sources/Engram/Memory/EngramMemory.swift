@@ -1,4 +1,5 @@
 import CEngramSupport
+import Synchronization
 
 /// Tuning of retrieval; defaults suit a table in host memory.
 public struct MemoryOptions: Sendable, Equatable {
@@ -37,9 +38,11 @@ public struct MemoryOptions: Sendable, Equatable {
     public var resolvedThreads: Int { threads > 0 ? min(threads, 64) : min(onlineCPUCount, 8) }
 }
 
-/// Where retrieval threads drop the sum of their touch loads (a benign race: the value is
-/// never read; storing it keeps the optimizer from deleting the loads).
-private let touchSink = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+/// Where retrieval threads drop the sum of their touch loads (the value is never read;
+/// storing it keeps the optimizer from deleting the loads). A relaxed atomic: threads of
+/// concurrent retrieve calls store here at the same time, which a plain store makes a data
+/// race (ThreadSanitizer, tests/tsan.sh).
+private let touchSink = Atomic<UInt32>(0)
 
 /// One Engram layer's memory: its hasher and its table. Immutable, shareable across threads.
 public final class EngramMemory: @unchecked Sendable {
@@ -131,7 +134,7 @@ public final class EngramMemory: @unchecked Sendable {
                 start = nextStart
                 curCount = nextCount
             }
-            touchSink.pointee = sink  // keeps the touch loads observable (value unused)
+            touchSink.store(sink, ordering: .relaxed)  // keeps the touch loads observable (value unused)
             if streaming { engram_store_fence() }
         }
     }
