@@ -8,32 +8,36 @@ cd "$(dirname "$0")/.."
 MODEL="$PWD/examples/model"
 BIN="$PWD/build/stage/bin/engram"
 PY="$PWD/.venv/bin/python"
-pass=0; fail=0
+# expect runs at the end of pipelines (in subshells), so results go to a file, counted at the end.
+RESULTS=build/examples.results
+: > "$RESULTS"
+ok()  { echo "  ok   $1"; echo ok >> "$RESULTS"; }
+bad() { echo "  FAIL $1"; echo fail >> "$RESULTS"; }
 expect() {  # expect NAME PATTERN... < output
     local name=$1; shift
     local out; out=$(cat)
     for pat in "$@"; do
         if ! grep -q -- "$pat" <<< "$out"; then
-            echo "  FAIL $name: no '$pat' in its output:"; echo "$out" | head -20 | sed 's/^/    /'
-            fail=$((fail + 1)); return
+            bad "$name: no '$pat' in its output:"; echo "$out" | head -20 | sed 's/^/    /'
+            return
         fi
     done
-    echo "  ok   $name"; pass=$((pass + 1))
+    ok "$name"
 }
-make -s -C examples/c clean all > build/examples-c.log 2>&1 || { cat build/examples-c.log; fail=$((fail + 1)); }
+make -s -C examples/c clean all > build/examples-c.log 2>&1 || { cat build/examples-c.log; bad "C examples build"; }
 # The README's C quickstart, compiled and run exactly as written there.
 awk '/^```c$/ { on = 1; next } /^```$/ { on = 0 } on' README.md > build/readme_quickstart.c
 if cc -std=c11 -Wall -Wextra -Werror -o build/readme_quickstart build/readme_quickstart.c $(pkg-config --cflags --libs engram); then
     build/readme_quickstart "$MODEL" 2>&1 | expect "README C quickstart" "The cat sat on the mat.|"
 else
-    echo "  FAIL README C quickstart does not compile"; fail=$((fail + 1))
+    bad "README C quickstart does not compile"
 fi
 # The README's Python quickstart.
 awk '/^```python$/ { on = 1; next } /^```$/ { on = 0 } on' README.md > build/readme_quickstart.py
 if out=$("$PY" build/readme_quickstart.py 2>&1) && [ -n "$out" ]; then
-    echo "  ok   README Python quickstart"; pass=$((pass + 1))
+    ok "README Python quickstart"
 else
-    echo "  FAIL README Python quickstart:"; echo "$out" | tail -5; fail=$((fail + 1))
+    bad "README Python quickstart:"; echo "$out" | tail -5
 fi
 examples/c/cat_sat "$MODEL" 2>&1 | expect "C cat_sat" "1. tokenize" "2. compress" "3. hash" "4. retrieve" "5. fuse" "6. forward"
 examples/c/generate "$MODEL" "The cat sat on the mat." 16 2>&1 | expect "C generate" "The cat sat on the mat." "tokens, stopped"
@@ -56,5 +60,6 @@ print('generate json ok')" 2>&1 | expect "engram generate --json" "generate json
 "$BIN" inspect "$MODEL/model.onnx" 2>&1 | expect "engram inspect" "layers"
 "$BIN" bench --tokens 64 2>&1 | expect "engram bench" "tokenize" "retrieve" "prefill" "decode"
 "$BIN" --help 2>&1 | expect "engram --help" "explain" "generate" "inspect" "bench"
+pass=$(grep -c '^ok$' "$RESULTS"); fail=$(grep -c '^fail$' "$RESULTS")
 echo "examples: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -75,7 +75,7 @@ enum GenerateCommand {
             ])
             print(j.serialized)
         } else {
-            print("")
+            writeStdout([0x0A])
             printError("[\(ids.count) prompt tokens, \(generated.count) generated, stop: \(reason); load \(ms(loaded - t0)), prefill \(ms((firstToken > 0 ? firstToken : done) - started)), \(ms(perToken))/token]")
         }
         return 0
