@@ -55,7 +55,8 @@ struct ModelLocation {
     }
 }
 
-/// A tiny option parser shared by the commands: `--name value`, `--flag`, positionals.
+/// A tiny option parser shared by the commands: `--name value`, `--name=value`, `--flag`,
+/// positionals, and `--` before positionals that start with "-".
 struct Options {
     var values: [String: String] = [:]
     var flags: Set<String> = []
@@ -65,6 +66,10 @@ struct Options {
         var i = 0
         while i < args.count {
             let a = args[i]
+            if a == "--" {  // everything after is positional (a text may start with "-")
+                positional += args[(i + 1)...]
+                break
+            }
             if a == "-h" || a == "--help" { flags.insert("help"); i += 1; continue }
             if a.hasPrefix("--") {
                 var name = String(a.dropFirst(2))

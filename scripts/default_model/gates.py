@@ -27,7 +27,7 @@ import corpus  # noqa: E402
 
 
 def gate_at_end(engram: str, model_dir: Path, text: str) -> float:
-    out = subprocess.run([engram, "explain", "--json", "--top", "0", "--model", str(model_dir), text],
+    out = subprocess.run([engram, "explain", "--json", "--top", "0", "--model", str(model_dir), "--", text],
                          capture_output=True, text=True, check=True)
     d = json.loads(out.stdout)
     last = d["positions"][-1]
