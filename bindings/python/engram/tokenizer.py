@@ -59,6 +59,12 @@ class Tokenizer:
             _free(self._h)
             self._h = None
 
+    def __enter__(self) -> "Tokenizer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def __del__(self):
         self.close()
 

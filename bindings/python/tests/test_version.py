@@ -52,3 +52,24 @@ def test_exporter_and_reference_import_without_the_library():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "lazy ok"
+
+
+def test_every_handle_class_closes_deterministically(tmp_path):
+    """`with` releases the C object at the end of the block; a closed object refuses use."""
+    import pathlib
+
+    import pytest
+
+    model_dir = pathlib.Path(os.environ.get("ENGRAM_ROOT", pathlib.Path(__file__).parents[3])) / "examples" / "model"
+    with engram.Tokenizer.from_file(model_dir / "tokenizer.json") as tok:
+        ids = tok.encode("The cat sat on the mat.")
+        assert tok.decode(ids) == "The cat sat on the mat."
+    with pytest.raises(ValueError):
+        tok.encode("x")
+    with engram.Model(model_dir / "model.onnx") as model:
+        with engram.Context(model, max_length=32) as ctx:
+            assert ctx.forward(ids).shape == (len(ids), model.config["vocab_size"])
+        with model.hash_state() as state:
+            state.append(ids)
+    with pytest.raises(Exception):
+        model.compress(ids)
