@@ -66,6 +66,8 @@ enum ExplainCommand {
             probs = softmax(Array(logits[(T - 1) * c.vocabSize ..< T * c.vocabSize]))
         }
         let next = topK(probs, top)
+        /// Layer `l`'s results (every Engram layer has an entry; gates are empty without a backbone).
+        func layer(_ l: Int) -> Layer { layers[l] ?? Layer(rows: [], gates: [], ratios: []) }
 
         let N = c.maxNgramSize, K = c.nHeadPerNgram, hc = c.hcMult
         func piece(_ id: Int32) -> String { (try? tok.decode([id])) ?? "?" }
@@ -84,16 +86,16 @@ enum ExplainCommand {
                 for n in 2...N {
                     var rows: [(String, JSON)] = []
                     for l in c.layerIds {
-                        let r = layers[l]!.rows
+                        let r = layer(l).rows
                         rows.append((String(l), .array((0..<K).map { .number(String(r[t * (N - 1) * K + (n - 2) * K + $0])) })))
                     }
                     grams.append(.object([("order", .number(String(n))), ("tokens", .array(ngram(t, n).map { .string($0) })),
                                           ("rows", .object(rows))]))
                 }
                 var gates: [(String, JSON)] = [], ratios: [(String, JSON)] = []
-                for l in c.layerIds where !(layers[l]?.gates.isEmpty ?? true) {
-                    gates.append((String(l), .array((0..<hc).map { .number(String(layers[l]!.gates[t * hc + $0])) })))
-                    ratios.append((String(l), .array((0..<hc).map { .number(String(layers[l]!.ratios[t * hc + $0])) })))
+                for l in c.layerIds where !layer(l).gates.isEmpty {
+                    gates.append((String(l), .array((0..<hc).map { .number(String(layer(l).gates[t * hc + $0])) })))
+                    ratios.append((String(l), .array((0..<hc).map { .number(String(layer(l).ratios[t * hc + $0])) })))
                 }
                 positions.append(.object([
                     ("position", .number(String(t))), ("token", .string(piece(ids[t]))), ("id", .number(String(ids[t]))),
@@ -117,15 +119,15 @@ enum ExplainCommand {
             for n in 2...N {
                 var line = "     \(n)-gram " + ngram(t, n).map(quoted).joined(separator: " ")
                 for l in c.layerIds {
-                    let r = layers[l]!.rows
+                    let r = layer(l).rows
                     let heads = (0..<K).map { String(r[t * (N - 1) * K + (n - 2) * K + $0]) }.joined(separator: " ")
                     line += "  rows L\(l): \(heads)"
                 }
                 print(line)
             }
-            for l in c.layerIds where !(layers[l]?.gates.isEmpty ?? true) {
-                let g = (0..<hc).map { fmt(layers[l]!.gates[t * hc + $0]) }.joined(separator: " ")
-                let r = (0..<hc).map { fmt(layers[l]!.ratios[t * hc + $0]) }.joined(separator: " ")
+            for l in c.layerIds where !layer(l).gates.isEmpty {
+                let g = (0..<hc).map { fmt(layer(l).gates[t * hc + $0]) }.joined(separator: " ")
+                let r = (0..<hc).map { fmt(layer(l).ratios[t * hc + $0]) }.joined(separator: " ")
                 print("     layer \(l): gate \(g)   |Y|/|h| \(r)")
             }
         }
