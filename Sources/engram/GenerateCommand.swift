@@ -81,5 +81,8 @@ enum GenerateCommand {
         return 0
     }
 
-    static func ms(_ s: Double) -> String { "\(Int((s * 1000).rounded())) ms" }
+    static func ms(_ s: Double) -> String {
+        let m = s * 1000
+        return m >= 10 ? "\(Int(m.rounded())) ms" : "\((m * 100).rounded() / 100) ms"
+    }
 }
