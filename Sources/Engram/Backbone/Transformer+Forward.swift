@@ -2,6 +2,9 @@
 import Glibc
 #endif
 
+/// Query rows per block of the causal attention of a long chunk.
+let attentionBlock = 128
+
 extension Transformer {
     /// Runs `tokens` (the next positions of the sequence in `state`) through the model and
     /// appends them to the state. Writes logits `[rows, V]` into `logits` when given: every
@@ -37,6 +40,7 @@ extension Transformer {
         let T = tokens.count
         let D = c.hiddenSize, hc = c.hcMult, HD = hc * D
         let start = state.position
+        Kernels.prepare(rows: T)
         if let tokenMap {
             if state.compressedNew.count < T { state.compressedNew = [Int64](repeating: 0, count: T) }
             try state.compressedNew.withUnsafeMutableBufferPointer { try tokenMap.compress(tokens, into: $0.baseAddress!) }
@@ -67,7 +71,8 @@ extension Transformer {
         let first = lastOnly ? T - 1 : 0
         let rows = T - first
         let z = state.x.reserve(rows * D)
-        for r in 0..<rows {
+        let pool = WorkerPool.shared
+        pool.forRanges(rows, grain: 16, threads: state.threads) { range in for r in range {
             let ht = h + (first + r) * HD
             if let hp = hcHead {
                 let f = ht
@@ -83,7 +88,7 @@ extension Transformer {
                 (z + r * D).update(from: ht, count: D)
             }
             Kernels.rmsnorm(z + r * D, norm.base, Float(c.rmsNormEps), D, z + r * D)
-        }
+        } }
         Kernels.linear(z, rows: rows, head, logits)
     }
 
@@ -114,8 +119,11 @@ extension Transformer {
         let eps = Float(c.rmsNormEps)
         let xn = state.xn.reserve(T * D)
         let y = state.y.reserve(T * D)
+        let pool = WorkerPool.shared
         guard let hp = hcp else {
-            for t in 0..<T { Kernels.rmsnorm(h + t * D, norm.base, eps, D, xn + t * D) }
+            pool.forRanges(T, grain: 32, threads: state.threads) { r in
+                for t in r { Kernels.rmsnorm(h + t * D, norm.base, eps, D, xn + t * D) }
+            }
             body(xn, y)
             Kernels.add(h, y, T * D)
             return
@@ -127,7 +135,7 @@ extension Transformer {
         let coef = state.coef.reserve(T * mix)
         let hcEps = Float(c.hcEps)
         let iters = c.hcSinkhornIters
-        for t in 0..<T {
+        pool.forRanges(T, grain: 16, threads: state.threads) { range in for t in range {
             let f = h + t * HD
             let inv = 1 / (Kernels.sumSquares(f, HD) / Float(HD) + eps).squareRoot()
             let mx = mixes + t * mix, cf = coef + t * mix
@@ -156,19 +164,28 @@ extension Transformer {
             xt.update(repeating: 0, count: D)
             for i in 0..<hc { Kernels.axpy(xt, cf[i], f + i * D, D) }
             Kernels.rmsnorm(xt, norm.base, eps, D, xt)
-        }
+        } }
         body(xn, y)
         // h_j <- post_j * y + sum_i comb[i, j] * h_i
-        let h2 = state.h2.reserve(HD)
-        for t in 0..<T {
+        // Each range of positions writes its streams through its own HD-sized scratch row.
+        let h2 = state.h2.reserve(HD * pool.partCount(T, grain: 16, threads: state.threads))
+        pool.forParts(T, grain: 16, threads: state.threads) { part, range in
+          let h2 = h2 + HD * part
+          for t in range {
             let f = h + t * HD, cf = coef + t * mix
             let cm = cf + 2 * hc
             for j in 0..<hc {
                 let out = h2 + j * D
-                Kernels.scale(out, cf[hc + j], y + t * D, D)
-                for i in 0..<hc { Kernels.axpy(out, cm[i * hc + j], f + i * D, D) }
+                if hc == 4 {
+                    Kernels.mix4(out, cf[hc + j], y + t * D, cm[j], f, cm[hc + j], f + D,
+                                 cm[2 * hc + j], f + 2 * D, cm[3 * hc + j], f + 3 * D, D)
+                } else {
+                    Kernels.scale(out, cf[hc + j], y + t * D, D)
+                    for i in 0..<hc { Kernels.axpy(out, cm[i * hc + j], f + i * D, D) }
+                }
             }
             f.update(from: h2, count: HD)
+          }
         }
     }
 
@@ -197,14 +214,6 @@ extension Transformer {
         // RoPE on q and the new keys.
         let half = hd / 2
         let cs = state.rope.reserve(T * hd)
-        for t in 0..<T {
-            let p = Float(start + t)
-            for i in 0..<half {
-                let a = p * invFreq[i]
-                cs[t * hd + i] = cosf(a)
-                cs[t * hd + half + i] = sinf(a)
-            }
-        }
         @inline(__always) func rotate(_ u: UnsafeMutablePointer<Float>, _ t: Int) {
             let co = cs + t * hd, si = co + half
             for i in 0..<half {
@@ -213,14 +222,20 @@ extension Transformer {
                 u[i + half] = x2 * co[i] + x1 * si[i]
             }
         }
-        for t in 0..<T {
+        let pool = WorkerPool.shared
+        pool.forRanges(T, grain: 16, threads: state.threads) { range in for t in range {
+            let p = Float(start + t)
+            for i in 0..<half {
+                let a = p * invFreq[i]
+                cs[t * hd + i] = cosf(a)
+                cs[t * hd + half + i] = sinf(a)
+            }
             for hh in 0..<H { rotate(q + t * QW + hh * hd, t) }
             for g in 0..<KV { rotate(kc + (start + t) * KW + g * hd, t) }
-        }
+        } }
         let S = start + T
         let rep = H / KV
         let scale = 1 / Float(hd).squareRoot()
-        let scores = state.scores.reserve(T * S)
         let o = state.o.reserve(T * QW)
         if T == 1 {
             // Decode: one query row per head; each cached key/value row is read once per
@@ -247,16 +262,27 @@ extension Transformer {
             Kernels.linear(o, rows: 1, L.wo, y)
             return
         }
-        for hh in 0..<H {
-            let g = hh / rep
-            Kernels.gemmNT(T, S, hd, alpha: scale, q + hh * hd, QW, kc + g * hd, KW, beta: 0, scores, S)
-            for t in 0..<T {
-                let row = scores + t * S
-                let n = start + t + 1
-                Kernels.softmax(row, n)
-                if n < S { (row + n).update(repeating: 0, count: S - n) }
+        // Causal: query rows go in blocks, each against only the keys it can see (positions
+        // < start + end of block), so the masked upper triangle is mostly never computed.
+        let block = T > 2 * attentionBlock ? attentionBlock : T
+        // Heads in parallel (each part its own scores scratch); the products inside run on
+        // the part's thread.
+        let parts = pool.partCount(H, grain: 1, threads: state.threads)
+        let scoresAll = state.scores.reserve(parts * block * S)
+        pool.forParts(H, grain: 1, threads: state.threads) { part, heads in
+            let scores = scoresAll + part * block * S
+            for hh in heads {
+                let g = hh / rep
+                var b0 = 0
+                while b0 < T {
+                    let b1 = min(T, b0 + block), M = b1 - b0
+                    let Sb = start + b1
+                    Kernels.gemmNT(M, Sb, hd, alpha: scale, q + b0 * QW + hh * hd, QW, kc + g * hd, KW, beta: 0, scores, Sb)
+                    Kernels.softmaxCausal(scores, rows: M, ld: Sb, n0: start + b0 + 1, width: Sb)
+                    Kernels.gemmNN(M, hd, Sb, alpha: 1, scores, Sb, vc + g * hd, KW, beta: 0, o + b0 * QW + hh * hd, QW)
+                    b0 = b1
+                }
             }
-            Kernels.gemmNN(T, hd, S, alpha: 1, scores, S, vc + g * hd, KW, beta: 0, o + hh * hd, QW)
         }
         Kernels.linear(o, rows: T, L.wo, y)
     }
@@ -266,7 +292,9 @@ extension Transformer {
         let g = state.gate.reserve(T * I), u = state.up.reserve(T * I)
         Kernels.linear(xn, rows: T, L.wg, g)
         Kernels.linear(xn, rows: T, L.wu, u)
-        Kernels.swiglu(g, u, T * I)
+        WorkerPool.shared.forRanges(T, grain: 16, threads: state.threads) { r in
+            Kernels.swiglu(g + r.lowerBound * I, u + r.lowerBound * I, r.count * I)
+        }
         Kernels.linear(g, rows: T, L.wd, y)
     }
 }

@@ -1,23 +1,56 @@
 import COpenBLAS
+import CEngramSupport
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
+/// The thread count of `Kernels` (0: not set yet, the machine's cores).
+private let threadSetting = Atomic<Int>(0)
+
+/// OpenBLAS runs on the calling thread (set once, before the first product): libengram's own
+/// pool provides the parallelism.
+private let openBLASSingleThreaded: Bool = {
+    openblas_set_num_threads(1)
+    return true
+}()
+
 /// Numeric kernels: OpenBLAS sgemm/sgemv for matrix products, SIMD loops for the rest.
 /// All pointers are trusted here: callers check shapes at the boundary.
 public enum Kernels {
-    /// The number of threads OpenBLAS uses (process-wide). `n <= 0` selects the machine's cores.
+    /// The threads matrix products and element-wise loops use (process-wide, like OpenBLAS's
+    /// own setting). `n <= 0` selects the machine's cores. Products of many rows are split
+    /// into column blocks on libengram's worker pool, with OpenBLAS on one thread (see
+    /// `prepare(rows:)`).
     public static func setThreads(_ n: Int) {
         let k = n > 0 ? min(n, 1024) : machineCores
-        openblas_set_num_threads(Int32(k))
+        threadSetting.store(k, ordering: .relaxed)
+        _ = openBLASSingleThreaded
     }
 
-    public static var threads: Int { Int(openblas_get_num_threads()) }
+    public static var threads: Int {
+        let k = threadSetting.load(ordering: .relaxed)
+        return k > 0 ? k : machineCores
+    }
+
+    /// Sets OpenBLAS's threads for a forward step of `rows` rows: one row (decode) runs its
+    /// matrix-vector products on OpenBLAS's threads; more rows run their products in column
+    /// blocks on libengram's pool, with OpenBLAS on one thread so that the two sets of threads
+    /// never compete for the cores. Process-wide, like OpenBLAS's setting itself.
+    static func prepare(rows: Int) {
+        _ = openBLASSingleThreaded
+        let want = rows == 1 ? threads : 1
+        if openblas_get_num_threads() != Int32(want) { openblas_set_num_threads(Int32(want)) }
+    }
 
     /// Online processors of the machine.
     public static var machineCores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
-    /// out[T, w.rows] = x[T, w.cols] * w^T (+ bias). sgemv for one row, sgemm for more.
+    /// Multiply-adds below which a product runs on the calling thread alone.
+    static let parallelMinWork = 1 << 19
+
+    /// out[T, w.rows] = x[T, w.cols] * w^T (+ bias). sgemv for one row, sgemm for more; large
+    /// products are split into blocks of output columns (weight rows), one per thread.
     /// `ldx`/`ldo`: row strides of x and out (default: dense).
     @inline(__always)
     static func linear(_ x: UnsafePointer<Float>, rows T: Int, _ w: Matrix, bias: UnsafePointer<Float>? = nil,
@@ -25,15 +58,33 @@ public enum Kernels {
         let n = w.rows, k = w.cols
         let lx = ldx > 0 ? ldx : k, lo = ldo > 0 ? ldo : n
         if T == 0 || n == 0 { return }
+        _ = openBLASSingleThreaded
         let beta: Float = accumulate ? 1 : 0
-        if T == 1 {
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), 1, w.base, Int32(k), x, 1, beta, out, 1)
-        } else {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(T), Int32(n), Int32(k), 1,
-                        x, Int32(lx), w.base, Int32(k), beta, out, Int32(lo))
+        @inline(__always) func block(_ n0: Int, _ n1: Int) {
+            let nb = n1 - n0
+            if T == 1 {
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(nb), Int32(k), 1, w.base + n0 * k, Int32(k), x, 1, beta, out + n0, 1)
+            } else {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(T), Int32(nb), Int32(k), 1,
+                            x, Int32(lx), w.base + n0 * k, Int32(k), beta, out + n0, Int32(lo))
+            }
+            if let bias {
+                for t in 0..<T { add(out + t * lo + n0, bias + n0, nb) }
+            }
         }
-        if let bias {
-            for t in 0..<T { add(out + t * lo, bias, n) }
+        let threads = Kernels.threads
+        let work = T * n * k
+        // One row (decode): sgemv is bound by reading the weights; OpenBLAS's own threads
+        // split it (see `prepare(rows:)`), which measured faster than handing it to the pool.
+        if T == 1 || threads <= 1 || work < parallelMinWork || n < 32 {
+            block(0, n)
+            return
+        }
+        // Column blocks: a multiple of 16 columns each (whole SIMD registers of the kernels).
+        let parts = min(threads, n / 16)
+        let chunk = ((n + parts - 1) / parts + 15) & ~15
+        WorkerPool.shared.run((n + chunk - 1) / chunk, threads: threads) { i in
+            block(i * chunk, min(n, (i + 1) * chunk))
         }
     }
 
@@ -41,6 +92,7 @@ public enum Kernels {
     @inline(__always)
     static func gemmNT(_ M: Int, _ N: Int, _ K: Int, alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int,
                        _ b: UnsafePointer<Float>, _ ldb: Int, beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+        _ = openBLASSingleThreaded
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(M), Int32(N), Int32(K), alpha,
                     a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
@@ -49,6 +101,7 @@ public enum Kernels {
     @inline(__always)
     static func gemmNN(_ M: Int, _ N: Int, _ K: Int, alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int,
                        _ b: UnsafePointer<Float>, _ ldb: Int, beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+        _ = openBLASSingleThreaded
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(M), Int32(N), Int32(K), alpha,
                     a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
@@ -126,22 +179,36 @@ public enum Kernels {
     @inline(__always) static func sigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
     @inline(__always) static func silu(_ x: Float) -> Float { x / (1 + expf(-x)) }
 
-    /// In place: x[i] = silu(x[i]) * y[i]
+    /// In place: x[i] = silu(x[i]) * y[i].
     @inline(__always)
     static func swiglu(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) {
-        for i in 0..<n { let g = x[i]; x[i] = g / (1 + expf(-g)) * y[i] }
+        engram_k_swiglu(x, y, n)
     }
 
-    /// In place softmax over n values; returns nothing. Handles -inf entries.
+    /// In place softmax over n values. -inf entries get 0; a row of -inf or a NaN gives NaN.
     @inline(__always)
     static func softmax(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
-        var m = -Float.infinity
-        for i in 0..<n where x[i] > m { m = x[i] }
-        var s: Float = 0
-        for i in 0..<n { let e = expf(x[i] - m); x[i] = e; s += e }
-        let inv = 1 / s
-        for i in 0..<n { x[i] *= inv }
+        engram_k_softmax(x, n)
     }
+
+    /// Causal attention scores of `rows` query rows in place ([rows, ld]): row r is a softmax
+    /// over its first n0 + r entries, the rest of the row up to `width` is set to 0.
+    @inline(__always)
+    static func softmaxCausal(_ x: UnsafeMutablePointer<Float>, rows: Int, ld: Int, n0: Int, width: Int) {
+        engram_k_softmax_causal(x, rows, ld, n0, width)
+    }
+
+    /// out = a * y + sum_i c_i * x_i over four streams x_i (the hyper-connection write-back of
+    /// one stream), in one pass.
+    @inline(__always)
+    static func mix4(_ out: UnsafeMutablePointer<Float>, _ a: Float, _ y: UnsafePointer<Float>,
+                     _ c0: Float, _ x0: UnsafePointer<Float>, _ c1: Float, _ x1: UnsafePointer<Float>,
+                     _ c2: Float, _ x2: UnsafePointer<Float>, _ c3: Float, _ x3: UnsafePointer<Float>, _ n: Int) {
+        engram_k_mix4(out, a, y, c0, x0, c1, x1, c2, x2, c3, x3, n)
+    }
+
+    /// True when the AVX2 + FMA versions of the element-wise kernels run on this CPU.
+    public static var usesAVX2: Bool { engram_k_has_avx2() != 0 }
 
     /// True when every value is finite.
     static func allFinite(_ x: UnsafePointer<Float>, _ n: Int) -> Bool {
