@@ -24,7 +24,8 @@
 
 #if ENGRAM_KERNELS_AVX2
 static int avx2_state;   /* 0 unknown, 1 no, 2 yes (a benign race: every thread computes the same) */
-static inline int use_avx2(void) {
+static int forced_base;  /* tests: run the baseline code even where AVX2 exists */
+static inline int cpu_has_avx2(void) {
     int s = __atomic_load_n(&avx2_state, __ATOMIC_RELAXED);
     if (s == 0) {
         __builtin_cpu_init();
@@ -33,6 +34,7 @@ static inline int use_avx2(void) {
     }
     return s == 2;
 }
+static inline int use_avx2(void) { return !__atomic_load_n(&forced_base, __ATOMIC_RELAXED) && cpu_has_avx2(); }
 #define DISPATCH(name, ...) do { if (use_avx2()) name##_avx2(__VA_ARGS__); else name##_base(__VA_ARGS__); } while (0)
 #else
 static inline int use_avx2(void) { return 0; }
@@ -40,6 +42,15 @@ static inline int use_avx2(void) { return 0; }
 #endif
 
 int engram_k_has_avx2(void) { return use_avx2(); }
+
+int engram_k_force_baseline(int on) {
+#if ENGRAM_KERNELS_AVX2
+    __atomic_store_n(&forced_base, on ? 1 : 0, __ATOMIC_RELAXED);
+#else
+    (void)on;
+#endif
+    return use_avx2();
+}
 
 void engram_k_exp(const float *x, float *out, size_t n) { DISPATCH(exp, x, out, n); }
 void engram_k_softmax(float *x, size_t n) { DISPATCH(softmax, x, n); }

@@ -23,5 +23,8 @@ ENGRAM_HIDDEN void engram_k_mix4(float *out, float a, const float *y, float c0, 
 ENGRAM_HIDDEN void engram_k_exp(const float *x, float *out, size_t n);
 /* 1 when the AVX2 + FMA versions run on this CPU, 0 when the baseline ones do. */
 ENGRAM_HIDDEN int engram_k_has_avx2(void);
+/* Tests: nonzero runs the baseline code even on an AVX2 CPU (process-wide); returns
+ * engram_k_has_avx2() after the change. */
+ENGRAM_HIDDEN int engram_k_force_baseline(int on);
 
 #endif
