@@ -211,10 +211,22 @@ class ShortConv(nn.Module):
                               padding=(kernel_size - 1) * dilation, dilation=dilation)
         self.norms = nn.ModuleList([RMSNorm(hidden_size, norm_eps) for _ in range(hc_mult)])
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, cache: Optional[dict] = None) -> torch.Tensor:
+        """`cache` (decoding): a dict that keeps the last (kernel_size-1)*dilation normed
+        inputs under "conv" between calls, so running a sequence in pieces equals one call."""
         B, T, G, D = x.shape
         normed = torch.cat([self.norms[m](x[:, :, m, :]) for m in range(G)], dim=-1)  # [B,T,G*D]
-        y = self.conv(normed.transpose(1, 2))[..., :T]                                  # causal
+        if cache is None:
+            y = self.conv(normed.transpose(1, 2))[..., :T]                              # causal
+        else:
+            P = (self.kernel_size - 1) * self.dilation
+            prev = cache.get("conv")
+            if prev is None:
+                prev = normed.new_zeros(B, P, normed.shape[-1])   # the zero padding of one call
+            full = torch.cat([prev, normed], dim=1)                                     # [B,P+T,C]
+            cache["conv"] = full[:, full.shape[1] - P:]
+            y = F.conv1d(full.transpose(1, 2), self.conv.weight, None, dilation=self.dilation,
+                         groups=self.conv.groups)                                       # [B,C,T]
         y = F.silu(y)
         return y.transpose(1, 2).reshape(B, T, G, D)
 
@@ -244,8 +256,9 @@ class Engram(nn.Module):
         """Retrieval: hash indices [B,T,H] -> e [B,T,(N-1)*n_embed_per_ngram]."""
         return self.multi_head_embedding(hash_ids).flatten(start_dim=-2)
 
-    def fuse_embeddings(self, hidden: torch.Tensor, e: torch.Tensor):
-        """Gate, value, short conv from retrieved vectors e: returns (Y, gates)."""
+    def fuse_embeddings(self, hidden: torch.Tensor, e: torch.Tensor, cache: Optional[dict] = None):
+        """Gate, value, short conv from retrieved vectors e: returns (Y, gates). `cache`: the
+        short conv's state when decoding (see ShortConv.forward)."""
         D = self.cfg.hidden_size
         gates = []
         for m in range(self.cfg.hc_mult):
@@ -256,14 +269,14 @@ class Engram(nn.Module):
             gates.append(torch.sigmoid(g))
         a = torch.stack(gates, dim=2)                              # [B,T,hc]
         v = a.unsqueeze(-1) * self.value_proj(e).unsqueeze(2)      # [B,T,hc,D]
-        y = v + self.short_conv(v) if self.short_conv is not None else v
+        y = v + self.short_conv(v, cache) if self.short_conv is not None else v
         return y, a
 
-    def fuse(self, hidden: torch.Tensor, hash_ids: torch.Tensor):
-        return self.fuse_embeddings(hidden, self.embed(hash_ids))
+    def fuse(self, hidden: torch.Tensor, hash_ids: torch.Tensor, cache: Optional[dict] = None):
+        return self.fuse_embeddings(hidden, self.embed(hash_ids), cache)
 
-    def forward(self, hidden: torch.Tensor, hash_ids: torch.Tensor) -> torch.Tensor:
-        return self.fuse(hidden, hash_ids)[0]
+    def forward(self, hidden: torch.Tensor, hash_ids: torch.Tensor, cache: Optional[dict] = None) -> torch.Tensor:
+        return self.fuse(hidden, hash_ids, cache)[0]
 
 
 def rope_cos_sin(positions: torch.Tensor, head_dim: int, theta: float):
@@ -398,9 +411,10 @@ class Block(nn.Module):
         return post.unsqueeze(-1) * y.unsqueeze(2) + mixed
 
     def forward(self, h, hash_ids, cos, sin, cache=None):
-        """h [B,T,hc,D]; hash_ids [B,T,(N-1)*K] or None; cache: optional dict (attention KV)."""
+        """h [B,T,hc,D]; hash_ids [B,T,(N-1)*K] or None; cache: optional dict (attention KV,
+        the short conv's state)."""
         if self.engram is not None:
-            h = h + self.engram(h, hash_ids)
+            h = h + self.engram(h, hash_ids, cache)
         hc = self.cfg.hc_mult
         g = (lambda n: getattr(self, n)) if hc > 1 else (lambda n: None)
         h = self._sublayer(h, lambda x: self.attn(x, cos, sin, cache), self.attn_norm,
@@ -455,10 +469,10 @@ class EngramLM(nn.Module):
 
     def run(self, input_ids: torch.Tensor, engram_hash_ids: Optional[torch.Tensor] = None,
             start_pos: int = 0, caches: Optional[list] = None) -> torch.Tensor:
-        """forward, plus a decode path for benchmarks: `start_pos` and `caches` (one dict per
-        layer, filled in place with the attention keys/values). The short conv keeps no state
-        here, so cached decoding is exact only without Engram layers (the engine keeps a
-        streaming conv state and is exact)."""
+        """forward, plus a decode path: `start_pos` and `caches` (one dict per layer, filled in
+        place with the attention keys/values and the Engram short conv's state), so running a
+        sequence in pieces gives the logits of one call. `engram_hash_ids` are those of the new
+        positions (hashed with the sequence's earlier tokens)."""
         cfg = self.cfg
         B, T = input_ids.shape
         h = self.embed_tokens(input_ids).unsqueeze(2).expand(B, T, cfg.hc_mult, cfg.hidden_size)

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import ctypes
+import os
 from typing import Iterable
 
 from ._lib import EngramError, Status, check, declare, last_error
@@ -37,14 +38,19 @@ _compression = declare("engram_tokenizer_compression_table", ctypes.c_int, _tok_
 class Tokenizer:
     """A loaded tokenizer.json (byte-level BPE). Thread-safe; freed with the object or `close()`."""
 
-    def __init__(self, handle: int):
-        self._h = handle
+    def __init__(self, path):
+        """Loads the tokenizer.json at `path` (str, bytes or os.PathLike)."""
+        self._h = None
+        if not isinstance(path, (str, bytes, os.PathLike)):
+            raise TypeError(f"Tokenizer(path) takes the path of a tokenizer.json, not {type(path).__name__}; "
+                            "Tokenizer.from_str(text) loads its content")
+        h = _tok_p()
+        check(_load(os.fsencode(os.fspath(path)), ctypes.byref(h)))
+        self._h = h.value
 
     @classmethod
     def from_file(cls, path) -> "Tokenizer":
-        h = _tok_p()
-        check(_load(str(path).encode(), ctypes.byref(h)))
-        return cls(h.value)
+        return cls(path)
 
     @classmethod
     def from_str(cls, json_text) -> "Tokenizer":
@@ -52,7 +58,9 @@ class Tokenizer:
         data = json_text.encode() if isinstance(json_text, str) else bytes(json_text)
         h = _tok_p()
         check(_load_mem(data, len(data), ctypes.byref(h)))
-        return cls(h.value)
+        tok = cls.__new__(cls)
+        tok._h = h.value
+        return tok
 
     def close(self) -> None:
         if getattr(self, "_h", None):

@@ -208,3 +208,20 @@ def test_engram_only_file_fuses_but_has_no_forward(tmp_path):
         with pytest.raises(engram.EngramError) as e:
             engram.Context(m)
         assert e.value.status == engram.Status.UNSUPPORTED
+
+
+def test_decode_equals_full_forward_on_the_bundled_model():
+    # The trained default model (examples/model) on real text: prefill of p tokens then
+    # token-by-token decode gives the logits of one full forward within 1e-5, absolute.
+    d = ROOT / "examples" / "model"
+    tok = engram.Tokenizer(d / "tokenizer.json")
+    ids = np.asarray(tok.encode((ROOT / "README.md").read_text()[:3000]), dtype=np.int32)[:240]
+    assert len(ids) == 240
+    with engram.Model(d / "model.onnx") as m:
+        with engram.Context(m, max_length=256) as ctx:
+            full = ctx.forward(ids)
+        for p in (1, 7, 64, 150):
+            with engram.Context(m, max_length=256) as ctx:
+                rows = [ctx.forward(ids[:p])] + [ctx.forward(ids[t:t + 1]) for t in range(p, len(ids))]
+            diff = np.abs(np.concatenate(rows) - full).max()
+            assert diff <= 1e-5, f"prefill {p}: max |decode - full| = {diff:.2e}"

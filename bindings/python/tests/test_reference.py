@@ -120,6 +120,27 @@ def test_decode_with_cache_matches_forward_without_engram():
     assert torch.allclose(torch.cat(parts, 1), full, atol=1e-5)
 
 
+@pytest.mark.parametrize("hc", [1, 4])
+def test_decode_with_cache_matches_forward_with_engram(hc):
+    # The short conv's state (cache["conv"]) makes pieces equal one call with Engram layers too.
+    cfg = small_cfg(hc)
+    m = R.randomize_(R.EngramLM(cfg), seed=5).eval()
+    T = 12
+    ids = torch.randint(0, 50, (1, T), generator=torch.Generator().manual_seed(1))
+    hashes = torch.stack([torch.stack([torch.randint(0, p, (1, T)) for order in m.primes[l] for p in order], dim=-1)
+                          for l in cfg.layer_ids], dim=2)                       # [1,T,layers,H]
+    with torch.no_grad():
+        full = m(ids, hashes)
+        caches = [dict() for _ in range(cfg.num_layers)]
+        parts = [m.run(ids[:, :5], hashes[:, :5], 0, caches)]
+        for t in range(5, T):
+            parts.append(m.run(ids[:, t:t + 1], hashes[:, t:t + 1], t, caches))
+        assert "conv" in caches[cfg.layer_ids[0]]
+        stateless = [m.run(ids[:, :5], hashes[:, :5], 0, [dict() for _ in range(cfg.num_layers)])]
+    assert torch.allclose(torch.cat(parts, 1), full, atol=1e-5)
+    assert torch.allclose(stateless[0], full[:, :5], atol=1e-5)
+
+
 def test_config_json_roundtrip():
     cfg = small_cfg()
     assert R.EngramConfig.from_json(cfg.to_json()) == cfg

@@ -255,3 +255,20 @@ def test_shared_between_threads(docs):
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_constructor_takes_a_path_and_refuses_anything_else(tmp_path):
+    # Tokenizer(path) loads, as Model(path) does; a number (once the raw handle) is refused
+    # in Python instead of reaching the library as a pointer.
+    from pathlib import Path as P
+    from engram import Tokenizer as T
+    path = P(__file__).resolve().parents[3] / "examples" / "model" / "tokenizer.json"
+    for p in (str(path), path, bytes(str(path), "utf-8")):
+        with T(p) as tok:
+            assert tok.encode("# a") == T.from_file(path).encode("# a")
+            assert tok.decode(tok.encode("# a")) == "# a"
+    for bad in (12345, None, 1.5):
+        with pytest.raises(TypeError):
+            T(bad)
+    with pytest.raises(engram.EngramError):
+        T(tmp_path / "missing.json")
