@@ -10,18 +10,23 @@ tables are random, generated with numpy memmap in a temp dir, exported with engr
 deleted afterwards. The token map is the real DeepSeek-V3 compression table (V' = 98627).
 
 Token streams: real text (Python's pydoc topics, ~110K DeepSeek-V3 tokens) and uniform random
-ids, in batches of --batch tokens, each batch retrieved for both Engram layers.
+ids, in batches of --batches tokens per call (default 4096: 16 MiB of float32 out per call,
+which streams to memory; and 256: 1 MiB, which stays in the caches, as in a forward pass where
+the fusion step consumes it), each batch retrieved for both Engram layers.
 
-  ours  : Model.retrieve(ids, layer, out=buf)  (compress + hash + gather + convert to float32)
-  peer  : numpy hash (tests/reference/ngram_hash.py, vectorized like the demo) + offsets +
-          nn.Embedding over the same mapped table (zero-copy torch.from_numpy of a memmap),
-          bf16 output converted .float(); torch threads = --threads
-  bound : bench/rowread_bound.c: the same number of uniformly random rows of the same width
-          over the same table bytes, every cache line read, software prefetch, --threads
-          threads; best prefetch distance of a small sweep. No hashing, no output.
+  ours   : Model.retrieve(ids, layer, out=buf)  (compress + hash + gather + convert to float32)
+  peer   : numpy hash (tests/reference/ngram_hash.py, vectorized like the demo) + offsets +
+           nn.Embedding over the same mapped table (zero-copy torch.from_numpy of a memmap),
+           bf16 output converted .float(); torch threads = --threads
+  bound  : bench/rowread_bound.c: the same number of uniformly random rows of the same width
+           over the same table bytes, every cache line read, software prefetch, --threads
+           threads; best prefetch distance of a small sweep. No hashing, no output.
+  gather : the same program in gather mode: every row read whole and written as float32 with
+           streaming stores (bf16 rows widened: twice the bytes written as read). No hashing.
+           What any retrieval into an output larger than the caches costs at the least.
 
     make bench            (or: PYTHONPATH=bindings/python ENGRAM_LIBRARY=... .venv/bin/python bench/bench_retrieve.py)
-    --dtypes bf16,f32 --batch 4096 --threads 2 --reps 3 --tmp DIR --random-tokens 110000
+    --dtypes bf16,f32 --batches 4096,256 --threads 2 --reps 5 --tmp DIR --random-tokens 110000
 """
 from __future__ import annotations
 
@@ -220,7 +225,7 @@ def compile_bound(tmp):
     lib = ctypes.CDLL(so)
     lib.rowread_bound.restype = ctypes.c_double
     lib.rowread_bound.argtypes = [ctypes.c_char_p, ctypes.c_long, ctypes.c_long, ctypes.POINTER(ctypes.c_int64),
-                                  ctypes.c_long, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int]
+                                  ctypes.c_long, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int]
     return lib
 
 
@@ -235,11 +240,12 @@ def bound_rows_ids(layout, width, esize, n_rows):
     return np.ascontiguousarray(starts[which] + (rng.random(n_rows) * counts[which]).astype(np.int64))
 
 
-def run_bound(lib, tables_path, layout, ids, threads, distance, row_bytes, reps=1):
-    """Seconds for one pass over `ids` (best of reps after a warm pass)."""
+def run_bound(lib, tables_path, layout, ids, threads, distance, row_bytes, reps=1, widen=0):
+    """Seconds for one pass over `ids` (best of reps after a warm pass). widen 0: the read
+    bound; 1 (bf16) / 2 (f32): the gather bound (rows read whole, written as float32)."""
     off0 = min(off for off, _ in layout.values())
     t = lib.rowread_bound(os.fsencode(tables_path), off0, row_bytes, ids.ctypes.data_as(ctypes.POINTER(ctypes.c_int64)),
-                          len(ids), threads, distance, reps + 1, 1)
+                          len(ids), threads, distance, reps + 1, 1, widen)
     if t <= 0:
         raise RuntimeError(f"rowread_bound failed ({t})")
     return t
@@ -274,7 +280,8 @@ def rss_anon_kb():
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dtypes", default="bf16,f32")
-    ap.add_argument("--batch", type=int, default=4096)
+    ap.add_argument("--batches", default="4096,256",
+                    help="tokens per call, comma-separated (4096: the output streams to memory; 256: 1 MiB, it stays in cache)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--prefetch", type=int, default=0, help="engine prefetch distance (0 = default)")
@@ -282,6 +289,7 @@ def main(argv=None):
     ap.add_argument("--tmp", default=None, help="where to write the temporary model (default: system temp dir)")
     ap.add_argument("--keep", action="store_true", help="keep the model files")
     a = ap.parse_args(argv)
+    a.batches = [int(b) for b in a.batches.split(",")]
 
     import engram
     t0 = time.perf_counter()
@@ -292,7 +300,7 @@ def main(argv=None):
     layers = CONFIG["layer_ids"]
     heads = (CONFIG["max_ngram_size"] - 1) * CONFIG["n_head_per_ngram"]
     print(f"retrieval bench: demo config, layers {layers}, N=3, K=8, 512 dims/order, V'={int(token_map.max()) + 1}; "
-          f"text {len(text)} tokens, random {len(rand)} tokens, batch {a.batch}, {a.threads} threads "
+          f"text {len(text)} tokens, random {len(rand)} tokens, batches {a.batches}, {a.threads} threads "
           f"(setup {time.perf_counter() - t0:.1f}s)")
     tmp_root = tempfile.mkdtemp(prefix="engram-bench-", dir=a.tmp)
     summary = {}
@@ -328,37 +336,46 @@ def main(argv=None):
             bound_ids = bound_rows_ids(layout, width, esize, n_bound)
             dist, sweep = pick_bound_distance(lib, tables_path, layout, bound_ids, a.threads, width * esize)
             res = {}
+            widen = 1 if dtype == "bf16" else 2
             for name, ids in (("text", text), ("random", rand)):
-                ours_fn = make_ours(model, ids, layers, a.batch)
-                peer_fn = make_peer(peer, ids, layers, a.batch)
-                ours_fn(); peer_fn()  # warm: page tables of both mappings
-                if name == "text":
-                    pmd = file_pmd_mapped_kb(tables_path)
-                rows = len(ids) * len(layers) * heads
-                t_ours, t_peer, t_bound, r_peer, r_bound = [], [], [], [], []
-                for _ in range(a.reps):  # interleaved, so the three see the same machine load
-                    to = timed(ours_fn)
-                    tp = timed(peer_fn)
-                    tb = run_bound(lib, tables_path, layout, bound_ids, a.threads, dist, width * esize) / len(bound_ids) * rows
-                    t_ours.append(to); t_peer.append(tp); t_bound.append(tb)
-                    r_peer.append(tp / to); r_bound.append(tb / to)
-                h_ours = run_ours_hash(model, ids, layers, a.batch, a.reps)
-                h_peer = run_peer_hash(peer, ids, layers, a.batch, a.reps)
-                res[name] = dict(tok_ours=len(ids) / min(t_ours), tok_peer=len(ids) / min(t_peer),
-                                 rows_ours=rows / min(t_ours), rows_peer=rows / min(t_peer), rows_bound=rows / min(t_bound),
-                                 vs_peer=float(np.median(r_peer)), of_bound=float(np.median(r_bound)),
-                                 hash_ours=len(ids) * len(layers) / h_ours, hash_peer=len(ids) * len(layers) / h_peer)
+                for batch in a.batches:
+                    ours_fn = make_ours(model, ids, layers, batch)
+                    peer_fn = make_peer(peer, ids, layers, batch)
+                    ours_fn(); peer_fn()  # warm: page tables of both mappings
+                    if name == "text":
+                        pmd = file_pmd_mapped_kb(tables_path)
+                    rows = len(ids) * len(layers) * heads
+                    t_ours, t_peer, t_bound, t_gather, r_peer, r_bound, r_gather = [], [], [], [], [], [], []
+                    for _ in range(a.reps):  # interleaved, so all see the same machine load
+                        to = timed(ours_fn)
+                        tp = timed(peer_fn)
+                        tb = run_bound(lib, tables_path, layout, bound_ids, a.threads, dist, width * esize) / len(bound_ids) * rows
+                        tg = run_bound(lib, tables_path, layout, bound_ids, a.threads, dist, width * esize,
+                                       widen=widen) / len(bound_ids) * rows
+                        t_ours.append(to); t_peer.append(tp); t_bound.append(tb); t_gather.append(tg)
+                        r_peer.append(tp / to); r_bound.append(tb / to); r_gather.append(tg / to)
+                    h_ours = run_ours_hash(model, ids, layers, batch, a.reps)
+                    h_peer = run_peer_hash(peer, ids, layers, batch, a.reps)
+                    res[f"{name}/{batch}"] = dict(
+                        name=name, batch=batch, tok_ours=len(ids) / min(t_ours), tok_peer=len(ids) / min(t_peer),
+                        rows_ours=rows / min(t_ours), rows_peer=rows / min(t_peer), rows_bound=rows / min(t_bound),
+                        rows_gather=rows / min(t_gather), vs_peer=float(np.median(r_peer)),
+                        of_bound=float(np.median(r_bound)), of_gather=float(np.median(r_gather)),
+                        hash_ours=len(ids) * len(layers) / h_ours, hash_peer=len(ids) * len(layers) / h_peer)
             del peer
             gc.collect()
             print(f"  huge pages: {pmd / 1024:.0f} MiB of table mappings use 2 MiB pages (FilePmdMapped, ours + the peer's)")
             print(f"  bound: random {width * esize}-byte rows over the {params * esize / 2**30:.2f} GiB of tables, "
                   f"{a.threads} threads, prefetch {dist} (sweep " + ", ".join(f"{k}: {v / 1e6:.1f}M" for k, v in sweep.items()) + " rows/s)")
-            for name, r in res.items():
-                print(f"  {name:6s} hash+retrieve: ours {r['tok_ours'] / 1e6:.3f}M tok/s ({r['rows_ours'] / 1e6:.1f}M rows/s)  "
-                      f"numpy+torch {r['tok_peer'] / 1e6:.3f}M tok/s ({r['rows_peer'] / 1e6:.1f}M rows/s)  "
-                      f"bound {r['rows_bound'] / 1e6:.1f}M rows/s  -> {r['vs_peer']:.2f}x the peer, "
-                      f"{r['of_bound'] * 100:.0f}% of the bound (medians of {a.reps} interleaved runs)")
-                print(f"  {name:6s} hash only (row ids, per layer-token): ours {r['hash_ours'] / 1e6:.2f}M/s  "
+            for key, r in res.items():
+                out_mib = r["batch"] * model.vector_width * 4 / 2**20
+                print(f"  {r['name']:6s} batch {r['batch']:4d} ({out_mib:.0f} MiB out per call): ours {r['tok_ours'] / 1e6:.3f}M tok/s "
+                      f"({r['rows_ours'] / 1e6:.1f}M rows/s)  numpy+torch {r['tok_peer'] / 1e6:.3f}M tok/s "
+                      f"({r['rows_peer'] / 1e6:.1f}M rows/s)  -> {r['vs_peer']:.2f}x the peer")
+                print(f"         read bound {r['rows_bound'] / 1e6:.1f}M rows/s: ours {r['of_bound'] * 100:.0f}% of it;  "
+                      f"gather bound (read + float32 write) {r['rows_gather'] / 1e6:.1f}M rows/s: ours {r['of_gather'] * 100:.0f}% of it "
+                      f"(medians of {a.reps} interleaved runs)")
+                print(f"         hash only (row ids, per layer-token): ours {r['hash_ours'] / 1e6:.2f}M/s  "
                       f"numpy {r['hash_peer'] / 1e6:.2f}M/s  -> {r['hash_ours'] / r['hash_peer']:.1f}x")
             print(f"  machine load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
             summary[dtype] = dict(open_ms=load_ms, **res)
@@ -371,8 +388,9 @@ def main(argv=None):
         if not a.keep:
             shutil.rmtree(tmp_root, ignore_errors=True)
     print("\nsummary " + json.dumps({k: {"open_ms": round(v["open_ms"], 1),
-                                          **{n: {"vs_peer": round(v[n]["vs_peer"], 2), "of_bound": round(v[n]["of_bound"], 2)}
-                                             for n in ("text", "random")}} for k, v in summary.items()}))
+                                          **{n: {"vs_peer": round(r["vs_peer"], 2), "of_bound": round(r["of_bound"], 2),
+                                                 "of_gather_bound": round(r["of_gather"], 2)}
+                                             for n, r in v.items() if n != "open_ms"}} for k, v in summary.items()}))
 
 
 if __name__ == "__main__":

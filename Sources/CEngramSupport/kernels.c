@@ -57,6 +57,15 @@ void engram_k_softmax(float *x, size_t n) { DISPATCH(softmax, x, n); }
 void engram_k_softmax_causal(float *x, size_t rows, size_t ld, size_t n0, size_t width) {
     DISPATCH(softmax_causal, x, rows, ld, n0, width);
 }
+void engram_k_gather(const void *base, size_t row_bytes, int bf16, size_t width, const int64_t *ids, size_t count,
+                     const int64_t *next, size_t next_count, size_t dist, int stream, float *out) {
+    if (width % 8 != 0) stream = 0;
+    if (stream && ((uintptr_t)out & 31)) stream = 0;
+    DISPATCH(gather, (const unsigned char *)base, row_bytes, bf16, width, ids, count, next, next_count, dist, stream, out);
+#if defined(__x86_64__)
+    if (stream) __builtin_ia32_sfence();
+#endif
+}
 void engram_k_swiglu(float *g, const float *u, size_t n) { DISPATCH(swiglu, g, u, n); }
 void engram_k_mix4(float *out, float a, const float *y, float c0, const float *x0, float c1, const float *x1,
                    float c2, const float *x2, float c3, const float *x3, size_t n) {

@@ -102,5 +102,37 @@ static void KN(mix4)(float *out, float a, const float *y, float c0, const float 
     for (; i < n; i++) out[i] = a * y[i] + c0 * x0[i] + c1 * x1[i] + c2 * x2[i] + c3 * x3[i];
 }
 
+/* Rows ids[i] of a table to float32 rows of `width` (a multiple of KW) at out; the row
+ * `dist` ahead (in ids, then in next) is prefetched, one hint per 64-byte line. bf16: the bits
+ * shifted into the high half; f32: copied. Streaming (non-temporal) stores when `stream`. */
+static void KN(gather)(const unsigned char *base, size_t row_bytes, int bf16, size_t width,
+                       const int64_t *ids, size_t count, const int64_t *next, size_t next_count,
+                       size_t dist, int stream, float *out) {
+    for (size_t i = 0; i < count; i++) {
+        size_t a = i + dist;
+        const unsigned char *q = a < count ? base + (size_t)ids[a] * row_bytes
+                               : (a - count < next_count ? base + (size_t)next[a - count] * row_bytes : NULL);
+        if (q) for (size_t o = 0; o < row_bytes; o += 64) __builtin_prefetch(q + o, 0, 0);
+        const unsigned char *src = base + (size_t)ids[i] * row_bytes;
+        float *dst = out + i * width;
+        if (bf16) {
+            for (size_t k = 0; k < width; k += KW) {
+                uint16_t h[KW];
+                memcpy(h, src + 2 * k, sizeof h);
+                VI v;
+                for (int j = 0; j < KW; j++) v[j] = (int32_t)((uint32_t)h[j] << 16);
+                if (stream) __builtin_nontemporal_store((VF)v, (VF *)(dst + k));
+                else KN(st)(dst + k, (VF)v);
+            }
+        } else {
+            for (size_t k = 0; k < width; k += KW) {
+                VF v = KN(ld)((const float *)(const void *)(src + 4 * k));
+                if (stream) __builtin_nontemporal_store(v, (VF *)(dst + k));
+                else KN(st)(dst + k, v);
+            }
+        }
+    }
+}
+
 #undef VF
 #undef VI

@@ -6,6 +6,7 @@
 #ifndef ENGRAM_KERNELS_H
 #define ENGRAM_KERNELS_H
 #include <stddef.h>
+#include <stdint.h>
 
 #define ENGRAM_HIDDEN __attribute__((visibility("hidden")))
 
@@ -19,6 +20,14 @@ ENGRAM_HIDDEN void engram_k_swiglu(float *g, const float *u, size_t n);
 /* out = a * y + c0 * x0 + c1 * x1 + c2 * x2 + c3 * x3 (the write-back of one of four streams). */
 ENGRAM_HIDDEN void engram_k_mix4(float *out, float a, const float *y, float c0, const float *x0,
                                  float c1, const float *x1, float c2, const float *x2, float c3, const float *x3, size_t n);
+/* Retrieval: rows ids[0..count) of a table at `base` (row_bytes apart, each `width` elements
+ * of bfloat16 when bf16 != 0, else float32) to float32 at out ([count, width]). `dist` rows
+ * ahead are prefetched, continuing into next[0..next_count) (the following batch). `stream`:
+ * non-temporal stores (used only when width % 8 == 0 and out is 32-byte aligned; fenced
+ * before returning). Needs width % 8 == 0 for bf16 (the caller checks). */
+ENGRAM_HIDDEN void engram_k_gather(const void *base, size_t row_bytes, int bf16, size_t width, const int64_t *ids,
+                                   size_t count, const int64_t *next, size_t next_count, size_t dist, int stream,
+                                   float *out);
 /* e^x of each element (out may alias x): for tests and the Swift kernels. */
 ENGRAM_HIDDEN void engram_k_exp(const float *x, float *out, size_t n);
 /* 1 when the AVX2 + FMA versions run on this CPU, 0 when the baseline ones do. */

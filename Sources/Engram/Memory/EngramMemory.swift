@@ -3,8 +3,8 @@ import Synchronization
 
 /// Tuning of retrieval; defaults suit a table in host memory.
 public struct MemoryOptions: Sendable, Equatable {
-    /// Threads that gather rows (0 = one per online CPU, at most 8). Small requests run on
-    /// the calling thread only.
+    /// Threads that gather rows (0 = one per online CPU, at most 8; the shared worker pool's
+    /// threads help the caller). Small requests run on the calling thread only.
     public var threads: Int = 0
     /// Rows per load-ahead group (memory-level parallelism): while one group is converted,
     /// the next is loaded and the one after prefetched. 0 turns look-ahead off.
@@ -13,8 +13,8 @@ public struct MemoryOptions: Sendable, Equatable {
     /// before its rows are gathered; the next batch is hashed while the first rows of the
     /// current one are in flight).
     public var batchRows: Int = 2048
-    /// Rows per thread below which no extra thread is started.
-    public var minRowsPerThread: Int = 4096
+    /// Rows per thread below which no extra thread is used.
+    public var minRowsPerThread: Int = 1024
     /// Write the float32 output with non-temporal stores when it is larger than
     /// `streamingMinBytes`: no read-for-ownership of output lines, no cache pollution; the
     /// output of a large call would leave the caches anyway. Small outputs stay cached for
@@ -88,12 +88,12 @@ public final class EngramMemory: @unchecked Sendable {
         }
         // Threads claim chunks of positions from a shared counter, so a thread the OS
         // deschedules (other processes, hosts' own threads) does not hold the others up.
-        let chunk = max(1, options.chunkRows / H)
+        let chunk = max(1, min(options.chunkRows / H, (T + parts - 1) / parts))
         let counter = UnsafeMutablePointer<Int>.allocate(capacity: 1)
         counter.initialize(to: 0)
         defer { counter.deallocate() }
         let width = H * table.width
-        parallelFor(parts) { _ in
+        WorkerPool.shared.run(parts, threads: parts) { _ in
             while true {
                 let t0 = engram_fetch_add(counter, chunk)
                 if t0 >= T { break }

@@ -63,6 +63,12 @@ public struct EngramTable: @unchecked Sendable {
     @inline(__always)
     func gather(_ rowIds: UnsafePointer<Int64>, count: Int, next: UnsafePointer<Int64>?, nextCount: Int,
                 group: Int, streaming: Bool, into out: UnsafeMutablePointer<Float>) -> UInt32 {
+        if (dtype == .bf16 || dtype == .f32) && width % 8 == 0 {
+            // The C kernel (AVX2 where the CPU has it): prefetch `group` rows ahead, convert.
+            engram_k_gather(base, rowBytes, dtype == .bf16 ? 1 : 0, width, rowIds, count, next, nextCount,
+                            max(0, group), streaming ? 1 : 0, out)
+            return 0
+        }
         switch (dtype, streaming) {
         case (.bf16, false): return gatherLoop(rowIds, count, next, nextCount, group, out, convertBF16)
         case (.bf16, true): return gatherLoop(rowIds, count, next, nextCount, group, out, convertBF16Stream)
