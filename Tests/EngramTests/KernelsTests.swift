@@ -145,7 +145,9 @@ import Glibc
         let sums = UnsafeMutablePointer<Int>.allocate(capacity: threads)
         sums.initialize(repeating: 0, count: threads)
         defer { sums.deallocate() }
-        parallelFor(threads) { t in
+        nonisolated(unsafe) let cells = sums
+        onThreads(threads) { t in
+            let sums = cells
             for _ in 0..<rounds {
                 let cells = UnsafeMutablePointer<Int>.allocate(capacity: 8)
                 cells.initialize(repeating: 0, count: 8)
@@ -194,6 +196,24 @@ func withKernelISA<R>(baseline: Bool, _ body: (String) throws -> R) throws -> R 
         defer { _ = engram_k_force_baseline(0) }
         return try body(avx != 0 ? "avx2" : "baseline")
     }
+}
+
+/// Runs body(0..<n) on n new threads at once and waits for them.
+func onThreads(_ n: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    final class Job { let body: @Sendable (Int) -> Void; let i: Int; init(_ b: @escaping @Sendable (Int) -> Void, _ i: Int) { body = b; self.i = i } }
+    var threads = [pthread_t]()
+    for i in 0..<n {
+        var th = pthread_t()
+        let job = Unmanaged.passRetained(Job(body, i)).toOpaque()
+        let rc = pthread_create(&th, nil, { arg in
+            let j = Unmanaged<Job>.fromOpaque(arg!).takeRetainedValue()
+            j.body(j.i)
+            return nil
+        }, job)
+        precondition(rc == 0, "pthread_create failed")
+        threads.append(th)
+    }
+    for th in threads { pthread_join(th, nil) }
 }
 
 /// exp in double precision from libm (the tests' reference).
