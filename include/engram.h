@@ -182,8 +182,8 @@ typedef struct engram_model engram_model;
  * change fields; 0 in n_threads / prefetch_distance means the default. */
 typedef struct engram_model_params {
     int32_t n_threads;         /* threads gathering rows in one retrieve call; 0 = one per CPU (max 8) */
-    int32_t prefetch_distance; /* rows per load-ahead group (the next group is loaded, the one
-                                  after prefetched, while one is copied); 0 = default (32) */
+    int32_t prefetch_distance; /* how many rows ahead of the one being copied are prefetched
+                                  (float16 tables: rows per load-ahead group); 0 = default (32) */
     int32_t huge_pages;        /* nonzero: madvise(MADV_HUGEPAGE) on the tables (default 1) */
     int32_t random_access;     /* nonzero: madvise(MADV_RANDOM) on the tables, no read-ahead (default 0) */
     int32_t populate;          /* nonzero: map every table page at load (slower load, no page

@@ -6,8 +6,10 @@ public struct MemoryOptions: Sendable, Equatable {
     /// Threads that gather rows (0 = one per online CPU, at most 8; the shared worker pool's
     /// threads help the caller). Small requests run on the calling thread only.
     public var threads: Int = 0
-    /// Rows per load-ahead group (memory-level parallelism): while one group is converted,
-    /// the next is loaded and the one after prefetched. 0 turns look-ahead off.
+    /// Memory-level parallelism: how many rows ahead of the one being converted are
+    /// prefetched (float16 tables, or widths not a multiple of 8: rows per load-ahead group,
+    /// the next group loaded and the one after prefetched while one is converted). 0 turns
+    /// look-ahead off.
     public var prefetchDistance: Int = 32
     /// Rows per hash+gather batch of one thread (row ids are computed for a whole batch
     /// before its rows are gathered; the next batch is hashed while the first rows of the
