@@ -6,9 +6,9 @@
  * every 64-byte line of every row, prefetching `distance` rows ahead, split over `threads`
  * threads. Returns the best time in seconds over `reps` passes (the first pass also maps the
  * pages), or a negative value on error. No conversion, no output writes: a pure read bound.
- * With `widen` it is the gather bound instead: each row read whole and written out as float32
- * with streaming stores (no hashing): what retrieving into an output larger than the caches
- * costs at the least. */
+ * With `widen` it is a plain gather loop instead: each row read whole and written out as
+ * float32 with streaming stores (no hashing), the work retrieving into an output larger than
+ * the caches adds to the read bound. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
@@ -86,8 +86,8 @@ static double now(void) {
     return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
-/* widen: 0 the read bound (one load per line, no output); 1 / 2 the gather bound of bf16 /
- * f32 rows (see gather_rows), writing into a 64 MiB ring per thread. */
+/* widen: 0 the read bound (one load per line, no output); 1 / 2 the plain gather loop of
+ * bf16 / f32 rows (see gather_rows), writing into a 64 MiB ring per thread. */
 double rowread_bound(const char *path, long offset, long row_bytes, const int64_t *ids, long n,
                      int threads, int distance, int reps, int huge_pages, int widen) {
     if (threads < 1 || threads > 64 || row_bytes <= 0 || n <= 0 || widen < 0 || widen > 2) return -1;
