@@ -67,6 +67,7 @@ void engram_k_gather(const void *base, size_t row_bytes, int bf16, size_t width,
 #endif
 }
 void engram_k_swiglu(float *g, const float *u, size_t n) { DISPATCH(swiglu, g, u, n); }
+void engram_k_add_silu(float *y, const float *s, size_t n) { DISPATCH(add_silu, y, s, n); }
 void engram_k_mix4(float *out, float a, const float *y, float c0, const float *x0, float c1, const float *x1,
                    float c2, const float *x2, float c3, const float *x3, size_t n) {
     DISPATCH(mix4, out, a, y, c0, x0, c1, x1, c2, x2, c3, x3, n);

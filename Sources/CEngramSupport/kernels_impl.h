@@ -93,6 +93,15 @@ static void KN(swiglu)(float *g, const float *u, size_t n) {
     for (; i < n; i++) g[i] = g[i] / (1.0f + KN(exp1)(-g[i])) * u[i];
 }
 
+static void KN(add_silu)(float *y, const float *s, size_t n) {
+    size_t i = 0;
+    for (; i + KW <= n; i += KW) {
+        VF a = KN(ld)(s + i);
+        KN(st)(y + i, KN(ld)(y + i) + a / (1.0f + KN(expv)(-a)));
+    }
+    for (; i < n; i++) y[i] += s[i] / (1.0f + KN(exp1)(-s[i]));
+}
+
 static void KN(mix4)(float *out, float a, const float *y, float c0, const float *x0, float c1, const float *x1,
                      float c2, const float *x2, float c3, const float *x3, size_t n) {
     const VF av = KN(splat)(a), v0 = KN(splat)(c0), v1 = KN(splat)(c1), v2 = KN(splat)(c2), v3 = KN(splat)(c3);

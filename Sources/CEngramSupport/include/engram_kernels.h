@@ -17,6 +17,8 @@ ENGRAM_HIDDEN void engram_k_softmax(float *x, size_t n);
 ENGRAM_HIDDEN void engram_k_softmax_causal(float *x, size_t rows, size_t ld, size_t n0, size_t width);
 /* In place: g[i] = silu(g[i]) * u[i]. */
 ENGRAM_HIDDEN void engram_k_swiglu(float *g, const float *u, size_t n);
+/* y[i] += silu(s[i]) (the short conv's activation, added to the stream). */
+ENGRAM_HIDDEN void engram_k_add_silu(float *y, const float *s, size_t n);
 /* out = a * y + c0 * x0 + c1 * x1 + c2 * x2 + c3 * x3 (the write-back of one of four streams). */
 ENGRAM_HIDDEN void engram_k_mix4(float *out, float a, const float *y, float c0, const float *x0,
                                  float c1, const float *x1, float c2, const float *x2, float c3, const float *x3, size_t n);

@@ -76,21 +76,26 @@ public final class EngramFusion: @unchecked Sendable {
         let D = hiddenSize, hc = hcMult, C = channels
         let value = scratch.value.reserve(T * D)
         let key = scratch.key.reserve(T * D)
-        let qn = scratch.q.reserve(2 * D)
+        let pool = WorkerPool.shared
+        let parts = pool.partCount(T, grain: 16, threads: Kernels.threads)
+        let qnAll = scratch.q.reserve(parts * D)
         Kernels.linear(e, rows: T, valueW, bias: valueB.base, value)
         let invSqrtD = 1 / Float(D).squareRoot()
         for m in 0..<hc {
             Kernels.linear(e, rows: T, keyW[m], bias: keyB[m].base, key)
-            for t in 0..<T {
-                let kt = key + t * D
-                Kernels.rmsnorm(kt, norm1[m].base, normEps, D, kt)
-                Kernels.rmsnorm(hidden + (t * hc + m) * D, norm2[m].base, normEps, D, qn)
-                var g = Kernels.dot(kt, qn, D) * invSqrtD
-                let mag = max(abs(g), 1e-6).squareRoot()
-                g = g > 0 ? mag : (g < 0 ? -mag : 0)
-                let a = Kernels.sigmoid(g)
-                gates?[t * hc + m] = a
-                Kernels.scale(y + (t * hc + m) * D, a, value + t * D, D)   // V_t,m
+            pool.forParts(T, grain: 16, threads: Kernels.threads) { part, range in
+                let qn = qnAll + part * D
+                for t in range {
+                    let kt = key + t * D
+                    Kernels.rmsnorm(kt, norm1[m].base, normEps, D, kt)
+                    Kernels.rmsnorm(hidden + (t * hc + m) * D, norm2[m].base, normEps, D, qn)
+                    var g = Kernels.dot(kt, qn, D) * invSqrtD
+                    let mag = max(abs(g), 1e-6).squareRoot()
+                    g = g > 0 ? mag : (g < 0 ? -mag : 0)
+                    let a = Kernels.sigmoid(g)
+                    gates?[t * hc + m] = a
+                    Kernels.scale(y + (t * hc + m) * D, a, value + t * D, D)   // V_t,m
+                }
             }
         }
         guard let wT = convWT else { return }
@@ -98,20 +103,24 @@ public final class EngramFusion: @unchecked Sendable {
         let L = historyRows, k = kernelSize, N = dilation
         let u = scratch.u.reserve((L + T) * C)
         state.history.withUnsafeBufferPointer { u.update(from: $0.baseAddress!, count: L * C) }
-        for t in 0..<T {
-            for m in 0..<hc {
-                Kernels.rmsnorm(y + (t * hc + m) * D, convNorms[m].base, convNormEps, D, u + (L + t) * C + m * D)
+        pool.forRanges(T, grain: 16, threads: Kernels.threads) { range in
+            for t in range {
+                for m in 0..<hc {
+                    Kernels.rmsnorm(y + (t * hc + m) * D, convNorms[m].base, convNormEps, D, u + (L + t) * C + m * D)
+                }
             }
         }
-        let s = scratch.s.reserve(C)
-        for t in 0..<T {
-            s.update(repeating: 0, count: C)
-            for i in 0..<k {
-                let row = L + t - (k - 1 - i) * N          // >= 0: history rows are zeros at the start
-                Kernels.fmaProduct(s, wT.row(i), u + row * C, C)
+        let sAll = scratch.s.reserve(parts * C)
+        pool.forParts(T, grain: 16, threads: Kernels.threads) { part, range in
+            let s = sAll + part * C
+            for t in range {
+                s.update(repeating: 0, count: C)
+                for i in 0..<k {
+                    let row = L + t - (k - 1 - i) * N          // >= 0: history rows are zeros at the start
+                    Kernels.fmaProduct(s, wT.row(i), u + row * C, C)
+                }
+                Kernels.addSilu(y + t * C, s, C)
             }
-            let yt = y + t * C
-            for c in 0..<C { yt[c] += Kernels.silu(s[c]) }
         }
         state.history.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: u + T * C, count: L * C) }
         state.position &+= T

@@ -76,8 +76,18 @@ public enum Kernels {
         let work = T * n * k
         // One row (decode): sgemv is bound by reading the weights; OpenBLAS's own threads
         // split it (see `prepare(rows:)`), which measured faster than handing it to the pool.
-        if T == 1 || threads <= 1 || work < parallelMinWork || n < 32 {
+        if T == 1 || threads <= 1 || work < parallelMinWork {
             block(0, n)
+            return
+        }
+        if n < 64 * threads {
+            // Narrow (the hyper-connection mixes: 24 columns): blocks of rows instead.
+            WorkerPool.shared.forRanges(T, grain: 16, threads: threads) { r in
+                let m = r.count
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1,
+                            x + r.lowerBound * lx, Int32(lx), w.base, Int32(k), beta, out + r.lowerBound * lo, Int32(lo))
+                if let bias { for t in r { add(out + t * lo, bias, n) } }
+            }
             return
         }
         // Column blocks: a multiple of 16 columns each (whole SIMD registers of the kernels).
@@ -177,12 +187,17 @@ public enum Kernels {
     }
 
     @inline(__always) static func sigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
-    @inline(__always) static func silu(_ x: Float) -> Float { x / (1 + expf(-x)) }
 
     /// In place: x[i] = silu(x[i]) * y[i].
     @inline(__always)
     static func swiglu(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) {
         engram_k_swiglu(x, y, n)
+    }
+
+    /// y[i] += silu(s[i]).
+    @inline(__always)
+    static func addSilu(_ y: UnsafeMutablePointer<Float>, _ s: UnsafePointer<Float>, _ n: Int) {
+        engram_k_add_silu(y, s, n)
     }
 
     /// In place softmax over n values. -inf entries get 0; a row of -inf or a NaN gives NaN.
