@@ -270,8 +270,12 @@ ENGRAM_API engram_status engram_model_retrieve(const engram_model *model, const 
  *           float [T, hc]      the gates (one per stream)
  *   logits  float [T, V]
  * Floats are float32, row-major. NaN or Inf in `hidden` -> ENGRAM_E_INVALID_ARGUMENT (the
- * engine does not propagate them silently). Matrix kernels run on OpenBLAS; its thread
- * count is process-wide and is set from the context's n_threads at each call. */
+ * engine does not propagate them silently). Threads: the library keeps a pool of worker
+ * threads (one per CPU beyond the caller's, started at first use, asleep when idle); a call of
+ * many positions splits its matrix products (OpenBLAS, set to one thread) and loops over it,
+ * a call of one position uses OpenBLAS's own threads. The thread count is process-wide, set
+ * from the context's n_threads at each forward call; concurrent calls on several contexts are
+ * correct, and whoever finds the pool busy runs its share on its own thread. */
 
 /* The fuse step of Engram layer `layer` for a whole sequence from its start: hidden
  * [n_ids, hc, D] (n_hidden must equal n_ids*hc*D, else ENGRAM_E_INVALID_ARGUMENT) and raw

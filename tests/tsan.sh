@@ -2,8 +2,9 @@
 # make tsan: builds libengram with ThreadSanitizer (swift build -sanitize=thread, debug
 # configuration, build path .build/tsan; not the static-stdlib stage build) and runs
 # tests/c/test_threads.c (one model, N threads with their own contexts, bit-identical to
-# serial) compiled with the toolchain's clang -fsanitize=thread against it. Any TSan report
-# fails. A separate target: the instrumented build takes several minutes on 2 cores; the
+# serial) compiled with the toolchain's clang -fsanitize=thread against it; then the Swift
+# tests of the worker pool, kernels and retrieval with swift test --sanitize=thread. Any TSan
+# report fails. A separate target: the instrumented build takes several minutes on 2 cores; the
 # normal test suite runs test_threads without TSan.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -34,5 +35,18 @@ if [ "$rc" = 0 ] && [ "$reports" = 0 ]; then
 else
     echo "tsan: FAIL (exit $rc, $reports ThreadSanitizer reports; see $out/run.log)"
     grep -A25 "WARNING: ThreadSanitizer" "$out/run.log" | head -80
+    exit 1
+fi
+
+# The worker pool, the kernels and retrieval's threads under TSan through the Swift tests.
+echo "swift test --sanitize=thread (KernelsTests, MemoryTests; .build/tsan-tests)..."
+swift test --sanitize=thread --build-path .build/tsan-tests --filter 'KernelsTests|MemoryTests' > "$out/swift.log" 2>&1
+rc=$?
+reports=$(grep -c "WARNING: ThreadSanitizer" "$out/swift.log")
+if [ "$rc" = 0 ] && [ "$reports" = 0 ]; then
+    echo "tsan: Swift pool/kernel/memory tests clean (0 ThreadSanitizer reports)"
+else
+    echo "tsan: FAIL (exit $rc, $reports ThreadSanitizer reports; see $out/swift.log)"
+    grep -B2 -A25 "WARNING: ThreadSanitizer\|error:" "$out/swift.log" | head -80
     exit 1
 fi
