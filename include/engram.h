@@ -12,7 +12,11 @@
  *    is written with ENGRAM_E_BUFFER_TOO_SMALL, so the caller can grow the buffer).
  *  - Never a crash: NULL handles and pointers, zero, negative or absurd sizes are
  *    reported as ENGRAM_E_INVALID_ARGUMENT (or a more precise status), never a trap.
- *  - Handles are opaque. Every create/load has a free; free accepts NULL.
+ *  - Handles are opaque. Every create/load has a free; free accepts NULL. The library
+ *    checks every handle against those it handed out and has not taken back: a freed
+ *    handle, a handle of another kind or any other pointer is ENGRAM_E_INVALID_ARGUMENT,
+ *    and freeing one does nothing (engram_last_error() says so). Freeing a handle while
+ *    another thread is using it remains the caller's race.
  *  - Caller-owned buffers come as (T *out, size_t capacity, size_t *needed): the
  *    function writes the number of elements it needs to *needed; if capacity is too
  *    small it returns ENGRAM_E_BUFFER_TOO_SMALL and writes nothing to out. Passing

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make memcheck: memory errors and leaks.
 #  1. valgrind (memcheck) on the C test programs that need no Python fixture (test_badargs,
-#     test_threads, test_version, test_hostile) and on the C examples when
+#     test_threads, test_version, test_hostile, test_handles) and on the C examples when
 #     the bundled model (examples/model) is there: any invalid read/write or a definite leak
 #     fails (--errors-for-leak-kinds=definite; the Swift runtime's "still reachable" is fine).
 #  2. tests/c/test_load_free.c (also in the C suite): model + tokenizer + context + hash state loaded, used and
@@ -28,7 +28,7 @@ run() {  # run NAME CMD...
         echo "  FAIL valgrind $name (exit $?):"; tail -n 30 "$out/$name.vg" "$out/$name.out" | sed 's/^/    /'; fail=$((fail + 1))
     fi
 }
-for t in test_version test_badargs test_threads test_hostile; do
+for t in test_version test_badargs test_threads test_hostile test_handles; do
     cc -std=c11 -O1 -g -o "$out/$t" "tests/c/$t.c" $cflags -lpthread -lm || { fail=$((fail + 1)); continue; }
     run "$t" "$out/$t"
 done

@@ -6,8 +6,7 @@ import Engram
 
 @inline(__always)
 func contextObject(_ p: OpaquePointer?) throws -> Context {
-    let p = try required(p, "ctx")
-    return Unmanaged<Context>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue()
+    try handleObject(p, .context, "ctx", as: Context.self)
 }
 
 /// Shared argument handling of engram_model_fuse / engram_context_fuse.
@@ -67,14 +66,13 @@ public func engram_context_new(_ model: OpaquePointer?, _ params: UnsafePointer<
             throw EngramError.invalidArgument("params.n_threads = \(p.n_threads) out of range 0...1024")
         }
         let ctx = try Context(model: m, maxLength: maxLength, threads: Int(p.n_threads))
-        out.pointee = OpaquePointer(Unmanaged.passRetained(ctx).toOpaque())
+        out.pointee = handOut(ctx, .context)
     }
 }
 
 @c @implementation
 public func engram_context_free(_ ctx: OpaquePointer?) {
-    guard let ctx else { return }
-    Unmanaged<Context>.fromOpaque(UnsafeRawPointer(ctx)).release()
+    release(ctx, .context, "engram_context_free")
 }
 
 @c @implementation

@@ -19,14 +19,12 @@ final class HashStateBox {
 
 @inline(__always)
 func modelObject(_ p: OpaquePointer?) throws -> EngramModel {
-    let p = try required(p, "model")
-    return Unmanaged<EngramModel>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue()
+    try handleObject(p, .model, "model", as: EngramModel.self)
 }
 
 @inline(__always)
 func hashStateObject(_ p: OpaquePointer?, _ name: StaticString = "state") throws -> HashStateBox {
-    let p = try required(p, name)
-    return Unmanaged<HashStateBox>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue()
+    try handleObject(p, .hashState, name, as: HashStateBox.self)
 }
 
 /// The history of an optional state, checked to belong to `model`.
@@ -80,14 +78,13 @@ public func engram_model_load(_ path: UnsafePointer<CChar>?, _ params: UnsafePoi
         let pathString = String(decoding: UnsafeRawBufferPointer(start: path, count: strlen(path)), as: UTF8.self)
         let weights = try ONNXImporter.load(path: pathString)
         let model = try EngramModel(weights: weights, memoryOptions: options)
-        out.pointee = OpaquePointer(Unmanaged.passRetained(model).toOpaque())
+        out.pointee = handOut(model, .model)
     }
 }
 
 @c @implementation
 public func engram_model_free(_ model: OpaquePointer?) {
-    guard let model else { return }
-    Unmanaged<EngramModel>.fromOpaque(UnsafeRawPointer(model)).release()
+    release(model, .model, "engram_model_free")
 }
 
 /// Writes `text` NUL-terminated with the caller-buffer convention.
@@ -128,14 +125,13 @@ public func engram_hash_state_create(_ model: OpaquePointer?, _ out: UnsafeMutab
     cCall("engram_hash_state_create") {
         let m = try modelObject(model)
         let out = try required(out, "out")
-        out.pointee = OpaquePointer(Unmanaged.passRetained(HashStateBox(model: m)).toOpaque())
+        out.pointee = handOut(HashStateBox(model: m), .hashState)
     }
 }
 
 @c @implementation
 public func engram_hash_state_free(_ state: OpaquePointer?) {
-    guard let state else { return }
-    Unmanaged<HashStateBox>.fromOpaque(UnsafeRawPointer(state)).release()
+    release(state, .hashState, "engram_hash_state_free")
 }
 
 @c @implementation

@@ -5,12 +5,11 @@ import Engram
 
 @inline(__always)
 private func tokenizer(_ p: OpaquePointer?) throws -> Tokenizer {
-    let p = try required(p, "tok")
-    return Unmanaged<Tokenizer>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue()
+    try handleObject(p, .tokenizer, "tok", as: Tokenizer.self)
 }
 
 private func handOut(_ t: Tokenizer, _ out: UnsafeMutablePointer<OpaquePointer?>) {
-    out.pointee = OpaquePointer(Unmanaged.passRetained(t).toOpaque())
+    out.pointee = handOut(t, .tokenizer)
 }
 
 /// Copies bytes + NUL into a caller buffer under the buffer convention.
@@ -52,8 +51,7 @@ public func engram_tokenizer_load_from_memory(_ json: UnsafePointer<CChar>!, _ l
 
 @c @implementation
 public func engram_tokenizer_free(_ tok: OpaquePointer!) {
-    guard let tok else { return }
-    Unmanaged<Tokenizer>.fromOpaque(UnsafeRawPointer(tok)).release()
+    release(tok, .tokenizer, "engram_tokenizer_free")
 }
 
 @c @implementation
