@@ -33,6 +33,7 @@ final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool(workers: min(15, onlineCPUCount - 1))
 
     let workers: Int
+    private let ownerPID: pid_t     // the process whose threads these are
     private var mutex = pthread_mutex_t()
     private var cond = pthread_cond_t()
     private var job: Job?          // guarded by mutex
@@ -45,6 +46,7 @@ final class WorkerPool: @unchecked Sendable {
 
     private init(workers: Int) {
         self.workers = max(0, workers)
+        ownerPID = getpid()
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&cond, nil)
         var started = 0
@@ -106,7 +108,10 @@ final class WorkerPool: @unchecked Sendable {
     func run(_ parts: Int, threads: Int = 0, _ body: (Int) -> Void) {
         if parts <= 0 { return }
         let helpers = min(workers, parts - 1, threads > 0 ? threads - 1 : workers)
-        if helpers <= 0 || !busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
+        // In a child process after fork() the workers do not exist (and the mutex may have
+        // been held at the fork): run inline there.
+        if helpers <= 0 || getpid() != ownerPID
+            || !busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
             for i in 0..<parts { body(i) }
             return
         }
