@@ -41,8 +41,6 @@ static inline int use_avx2(void) { return 0; }
 #define DISPATCH(name, ...) name##_base(__VA_ARGS__)
 #endif
 
-int engram_k_has_avx2(void) { return use_avx2(); }
-
 int engram_k_force_baseline(int on) {
 #if ENGRAM_KERNELS_AVX2
     __atomic_store_n(&forced_base, on ? 1 : 0, __ATOMIC_RELAXED);

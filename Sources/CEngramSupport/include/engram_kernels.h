@@ -30,12 +30,10 @@ ENGRAM_HIDDEN void engram_k_mix4(float *out, float a, const float *y, float c0, 
 ENGRAM_HIDDEN void engram_k_gather(const void *base, size_t row_bytes, int bf16, size_t width, const int64_t *ids,
                                    size_t count, const int64_t *next, size_t next_count, size_t dist, int stream,
                                    float *out);
-/* e^x of each element (out may alias x): for tests and the Swift kernels. */
+/* e^x of each element (out may alias x): the kernels' exp, exposed for the tests. */
 ENGRAM_HIDDEN void engram_k_exp(const float *x, float *out, size_t n);
-/* 1 when the AVX2 + FMA versions run on this CPU, 0 when the baseline ones do. */
-ENGRAM_HIDDEN int engram_k_has_avx2(void);
-/* Tests: nonzero runs the baseline code even on an AVX2 CPU (process-wide); returns
- * engram_k_has_avx2() after the change. */
+/* Tests: nonzero runs the baseline code even on an AVX2 CPU (process-wide); returns 1 when
+ * the AVX2 + FMA code runs after the change, 0 when the baseline code does. */
 ENGRAM_HIDDEN int engram_k_force_baseline(int on);
 
 #endif

@@ -72,7 +72,7 @@ extension Transformer {
         let rows = T - first
         let z = state.x.reserve(rows * D)
         let pool = WorkerPool.shared
-        pool.forRanges(rows, grain: 16, threads: state.threads) { range in for r in range {
+        pool.forRanges(rows, grain: 16, threads: Kernels.threads) { range in for r in range {
             let ht = h + (first + r) * HD
             if let hp = hcHead {
                 let f = ht
@@ -121,7 +121,7 @@ extension Transformer {
         let y = state.y.reserve(T * D)
         let pool = WorkerPool.shared
         guard let hp = hcp else {
-            pool.forRanges(T, grain: 32, threads: state.threads) { r in
+            pool.forRanges(T, grain: 32, threads: Kernels.threads) { r in
                 for t in r { Kernels.rmsnorm(h + t * D, norm.base, eps, D, xn + t * D) }
             }
             body(xn, y)
@@ -135,7 +135,7 @@ extension Transformer {
         let coef = state.coef.reserve(T * mix)
         let hcEps = Float(c.hcEps)
         let iters = c.hcSinkhornIters
-        pool.forRanges(T, grain: 16, threads: state.threads) { range in for t in range {
+        pool.forRanges(T, grain: 16, threads: Kernels.threads) { range in for t in range {
             let f = h + t * HD
             let inv = 1 / (Kernels.sumSquares(f, HD) / Float(HD) + eps).squareRoot()
             let mx = mixes + t * mix, cf = coef + t * mix
@@ -168,8 +168,8 @@ extension Transformer {
         body(xn, y)
         // h_j <- post_j * y + sum_i comb[i, j] * h_i
         // Each range of positions writes its streams through its own HD-sized scratch row.
-        let h2 = state.h2.reserve(HD * pool.partCount(T, grain: 16, threads: state.threads))
-        pool.forParts(T, grain: 16, threads: state.threads) { part, range in
+        let h2 = state.h2.reserve(HD * pool.partCount(T, grain: 16, threads: Kernels.threads))
+        pool.forParts(T, grain: 16, threads: Kernels.threads) { part, range in
           let h2 = h2 + HD * part
           for t in range {
             let f = h + t * HD, cf = coef + t * mix
@@ -223,7 +223,7 @@ extension Transformer {
             }
         }
         let pool = WorkerPool.shared
-        pool.forRanges(T, grain: 16, threads: state.threads) { range in for t in range {
+        pool.forRanges(T, grain: 16, threads: Kernels.threads) { range in for t in range {
             let p = Float(start + t)
             for i in 0..<half {
                 let a = p * invFreq[i]
@@ -267,9 +267,9 @@ extension Transformer {
         let block = T > 2 * attentionBlock ? attentionBlock : T
         // Heads in parallel (each part its own scores scratch); the products inside run on
         // the part's thread.
-        let parts = pool.partCount(H, grain: 1, threads: state.threads)
+        let parts = pool.partCount(H, grain: 1, threads: Kernels.threads)
         let scoresAll = state.scores.reserve(parts * block * S)
-        pool.forParts(H, grain: 1, threads: state.threads) { part, heads in
+        pool.forParts(H, grain: 1, threads: Kernels.threads) { part, heads in
             let scores = scoresAll + part * block * S
             for hh in heads {
                 let g = hh / rep
@@ -292,7 +292,7 @@ extension Transformer {
         let g = state.gate.reserve(T * I), u = state.up.reserve(T * I)
         Kernels.linear(xn, rows: T, L.wg, g)
         Kernels.linear(xn, rows: T, L.wu, u)
-        WorkerPool.shared.forRanges(T, grain: 16, threads: state.threads) { r in
+        WorkerPool.shared.forRanges(T, grain: 16, threads: Kernels.threads) { r in
             Kernels.swiglu(g + r.lowerBound * I, u + r.lowerBound * I, r.count * I)
         }
         Kernels.linear(g, rows: T, L.wd, y)

@@ -8,13 +8,6 @@ import Glibc
 /// The thread count of `Kernels` (0: not set yet, the machine's cores).
 private let threadSetting = Atomic<Int>(0)
 
-/// OpenBLAS runs on the calling thread (set once, before the first product): libengram's own
-/// pool provides the parallelism.
-private let openBLASSingleThreaded: Bool = {
-    openblas_set_num_threads(1)
-    return true
-}()
-
 /// Numeric kernels: OpenBLAS sgemm/sgemv for matrix products, SIMD loops for the rest.
 /// All pointers are trusted here: callers check shapes at the boundary.
 public enum Kernels {
@@ -25,7 +18,6 @@ public enum Kernels {
     public static func setThreads(_ n: Int) {
         let k = n > 0 ? min(n, 1024) : machineCores
         threadSetting.store(k, ordering: .relaxed)
-        _ = openBLASSingleThreaded
     }
 
     public static var threads: Int {
@@ -38,9 +30,12 @@ public enum Kernels {
     /// blocks on libengram's pool, with OpenBLAS on one thread so that the two sets of threads
     /// never compete for the cores. Process-wide, like OpenBLAS's setting itself.
     static func prepare(rows: Int) {
-        _ = openBLASSingleThreaded
-        let want = rows == 1 ? threads : 1
-        if openblas_get_num_threads() != Int32(want) { openblas_set_num_threads(Int32(want)) }
+        setOpenBLASThreads(rows == 1 ? threads : 1)
+    }
+
+    @inline(__always)
+    private static func setOpenBLASThreads(_ n: Int) {
+        if openblas_get_num_threads() != Int32(n) { openblas_set_num_threads(Int32(n)) }
     }
 
     /// Online processors of the machine.
@@ -58,18 +53,19 @@ public enum Kernels {
         let n = w.rows, k = w.cols
         let lx = ldx > 0 ? ldx : k, lo = ldo > 0 ? ldo : n
         if T == 0 || n == 0 { return }
-        _ = openBLASSingleThreaded
         let beta: Float = accumulate ? 1 : 0
-        @inline(__always) func block(_ n0: Int, _ n1: Int) {
-            let nb = n1 - n0
-            if T == 1 {
-                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(nb), Int32(k), 1, w.base + n0 * k, Int32(k), x, 1, beta, out + n0, 1)
+        /// Rows t0..<t1 of the output, columns n0..<n1.
+        @inline(__always) func block(_ t0: Int, _ t1: Int, _ n0: Int, _ n1: Int) {
+            let m = t1 - t0, nb = n1 - n0
+            let xr = x + t0 * lx, outr = out + t0 * lo + n0
+            if m == 1 {
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(nb), Int32(k), 1, w.base + n0 * k, Int32(k), xr, 1, beta, outr, 1)
             } else {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(T), Int32(nb), Int32(k), 1,
-                            x, Int32(lx), w.base + n0 * k, Int32(k), beta, out + n0, Int32(lo))
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(nb), Int32(k), 1,
+                            xr, Int32(lx), w.base + n0 * k, Int32(k), beta, outr, Int32(lo))
             }
             if let bias {
-                for t in 0..<T { add(out + t * lo + n0, bias + n0, nb) }
+                for t in 0..<m { add(outr + t * lo, bias + n0, nb) }
             }
         }
         let threads = Kernels.threads
@@ -77,24 +73,22 @@ public enum Kernels {
         // One row (decode): sgemv is bound by reading the weights; OpenBLAS's own threads
         // split it (see `prepare(rows:)`), which measured faster than handing it to the pool.
         if T == 1 || threads <= 1 || work < parallelMinWork {
-            block(0, n)
+            block(0, T, 0, n)
             return
         }
+        // Split on the pool: OpenBLAS must stay on each block's thread (a call outside a
+        // forward pass, e.g. the fuse API after a decode, may find it threaded).
+        setOpenBLASThreads(1)
         if n < 64 * threads {
             // Narrow (the hyper-connection mixes: 24 columns): blocks of rows instead.
-            WorkerPool.shared.forRanges(T, grain: 16, threads: threads) { r in
-                let m = r.count
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1,
-                            x + r.lowerBound * lx, Int32(lx), w.base, Int32(k), beta, out + r.lowerBound * lo, Int32(lo))
-                if let bias { for t in r { add(out + t * lo, bias, n) } }
-            }
+            WorkerPool.shared.forRanges(T, grain: 16, threads: threads) { r in block(r.lowerBound, r.upperBound, 0, n) }
             return
         }
         // Column blocks: a multiple of 16 columns each (whole SIMD registers of the kernels).
         let parts = min(threads, n / 16)
         let chunk = ((n + parts - 1) / parts + 15) & ~15
         WorkerPool.shared.run((n + chunk - 1) / chunk, threads: threads) { i in
-            block(i * chunk, min(n, (i + 1) * chunk))
+            block(0, T, i * chunk, min(n, (i + 1) * chunk))
         }
     }
 
@@ -102,7 +96,6 @@ public enum Kernels {
     @inline(__always)
     static func gemmNT(_ M: Int, _ N: Int, _ K: Int, alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int,
                        _ b: UnsafePointer<Float>, _ ldb: Int, beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
-        _ = openBLASSingleThreaded
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(M), Int32(N), Int32(K), alpha,
                     a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
@@ -111,7 +104,6 @@ public enum Kernels {
     @inline(__always)
     static func gemmNN(_ M: Int, _ N: Int, _ K: Int, alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int,
                        _ b: UnsafePointer<Float>, _ ldb: Int, beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
-        _ = openBLASSingleThreaded
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(M), Int32(N), Int32(K), alpha,
                     a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
@@ -222,8 +214,6 @@ public enum Kernels {
         engram_k_mix4(out, a, y, c0, x0, c1, x1, c2, x2, c3, x3, n)
     }
 
-    /// True when the AVX2 + FMA versions of the element-wise kernels run on this CPU.
-    public static var usesAVX2: Bool { engram_k_has_avx2() != 0 }
 
     /// True when every value is finite.
     static func allFinite(_ x: UnsafePointer<Float>, _ n: Int) -> Bool {

@@ -49,7 +49,6 @@ final class WorkerPool: @unchecked Sendable {
         ownerPID = getpid()
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&cond, nil)
-        var started = 0
         for _ in 0..<self.workers {
             var th = pthread_t()
             let me = Unmanaged.passUnretained(self).toOpaque()   // the shared pool is never freed
@@ -59,10 +58,8 @@ final class WorkerPool: @unchecked Sendable {
                 return nil
             }, me) == 0 {
                 pthread_detach(th)
-                started += 1
             }
         }
-        _ = started
     }
 
     private func loop() {

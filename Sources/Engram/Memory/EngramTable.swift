@@ -63,7 +63,7 @@ public struct EngramTable: @unchecked Sendable {
     @inline(__always)
     func gather(_ rowIds: UnsafePointer<Int64>, count: Int, next: UnsafePointer<Int64>?, nextCount: Int,
                 group: Int, streaming: Bool, into out: UnsafeMutablePointer<Float>) -> UInt32 {
-        if (dtype == .bf16 || dtype == .f32) && width % 8 == 0 {
+        if usesGatherKernel {
             // The C kernel (AVX2 where the CPU has it): prefetch `group` rows ahead, convert.
             engram_k_gather(base, rowBytes, dtype == .bf16 ? 1 : 0, width, rowIds, count, next, nextCount,
                             max(0, group), streaming ? 1 : 0, out)
@@ -78,9 +78,15 @@ public struct EngramTable: @unchecked Sendable {
         }
     }
 
-    /// Loads the first `count` rows of a batch (the first group before the loop starts).
+    /// bf16 and f32 rows of a width divisible by 8 go through the C gather kernel, which
+    /// prefetches on its own; the rest through `gatherLoop`'s load-ahead groups.
+    var usesGatherKernel: Bool { (dtype == .bf16 || dtype == .f32) && width % 8 == 0 }
+
+    /// Loads the first `count` rows of a batch (the first group before the loop starts; not
+    /// needed by the C kernel, which prefetches ahead itself).
     @inline(__always)
     func touch(_ rowIds: UnsafePointer<Int64>, count: Int) -> UInt32 {
+        if usesGatherKernel { return 0 }
         var sink: UInt32 = 0
         for i in 0..<count { sink &+= engram_touch_row(rowPointer(rowIds[i]), rowBytes) }
         return sink

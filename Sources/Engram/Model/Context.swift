@@ -47,7 +47,6 @@ public final class Context {
     /// Runs `ids` and writes the logits of every new position ([n, V]) into `out`.
     public func forward(_ ids: UnsafeBufferPointer<Int32>, logits out: UnsafeMutablePointer<Float>) throws {
         Kernels.setThreads(threads)
-        state.threads = threads
         try backbone.forward(tokens: ids, state: state, logits: out)
         let V = vocabSize
         lastLogits = Array(UnsafeBufferPointer(start: out + (ids.count - 1) * V, count: V))
@@ -56,7 +55,6 @@ public final class Context {
     /// Runs `ids` and keeps only the last position's logits (prefill before generation).
     public func prefill(_ ids: UnsafeBufferPointer<Int32>) throws {
         Kernels.setThreads(threads)
-        state.threads = threads
         if lastLogits.count != vocabSize { lastLogits = [Float](repeating: 0, count: vocabSize) }
         try lastLogits.withUnsafeMutableBufferPointer { try backbone.forward(tokens: ids, state: state, logits: $0.baseAddress!, lastOnly: true) }
     }

@@ -13,8 +13,6 @@ public final class ForwardState {
     var compressedNew: [Int64] = []
     /// Positions run per chunk of a long input (bounds scratch memory: scores are [chunk, S]).
     public var chunkSize = 512
-    /// Threads for the element-wise work of long inputs (0 = the machine's cores).
-    public var threads = 0
     /// Set when a forward call failed half-way: the state must be reset before reuse.
     public internal(set) var broken = false
 
