@@ -138,3 +138,40 @@ def version() -> str:
 
 def version_number() -> int:
     return _version_number()
+
+
+class Handle:
+    """A library object owned by a Python object (model, hash state, context, tokenizer):
+    freed by `close()` (idempotent), at the end of a `with` block, or when collected. Subclasses
+    set `_free` (the declared free function) and `_kind` (for the error on use after close),
+    and store the C handle in `_handle`."""
+
+    _handle = None
+    _free = None
+    _kind = "object"
+
+    def close(self) -> None:
+        h, self._handle = self._handle, None
+        if h:
+            type(self)._free(h)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown
+            pass
+
+    def _closed_error(self) -> Exception:
+        return EngramError(Status.INVALID_ARGUMENT, f"the {self._kind} is closed")
+
+    def _h(self):
+        """The live C handle; raises once closed."""
+        if not self._handle:
+            raise self._closed_error()
+        return self._handle

@@ -15,11 +15,11 @@ from __future__ import annotations
 import ctypes
 import queue
 import threading
-from typing import Iterable, Iterator, List, Optional, Tuple
+from typing import Iterable, Iterator, List, Tuple
 
 import numpy as np
 
-from ._lib import EngramError, Status, check, declare
+from ._lib import EngramError, Handle, Status, check, declare
 from .model import Model, _token_ids
 
 __all__ = ["Context"]
@@ -109,15 +109,17 @@ Model.fuse = _model_fuse
 Model.forward = _model_forward
 
 
-class Context:
+class Context(Handle):
     """A sequence being run by a model: KV cache, Engram streaming states, sampler.
 
     max_length: positions it holds (0 = the model's max_position_embeddings);
     n_threads: kernel threads (0 = the machine's cores).
     """
 
+    _free = _ctx_free
+    _kind = "context"
+
     def __init__(self, model: Model, max_length: int = 0, n_threads: int = 0):
-        self._handle = None
         self.model = model  # keeps the Python object alive too
         p = _ctx_default()
         p.max_length = int(max_length)
@@ -130,27 +132,6 @@ class Context:
         self._hc = int(c.get("hc_mult", 1))
         self._d = int(c["hidden_size"])
 
-    def close(self) -> None:
-        h, self._handle = self._handle, None
-        if h:
-            _ctx_free(h)
-
-    def __enter__(self) -> "Context":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
-
-    def _h(self):
-        if not self._handle:
-            raise EngramError(Status.INVALID_ARGUMENT, "context is closed")
-        return self._handle
 
     @property
     def position(self) -> int:

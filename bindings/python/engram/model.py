@@ -22,7 +22,7 @@ from typing import Optional
 
 import numpy as np
 
-from ._lib import EngramError, Status, check, declare
+from ._lib import EngramError, Handle, Status, check, declare
 
 __all__ = ["Model", "HashState"]
 
@@ -97,16 +97,19 @@ def _json(fn, handle) -> dict:
     return json.loads(buf.value.decode("utf-8"))
 
 
-class Model:
-    """A loaded model. `Model(path)` or `Model.load(path)`; close with `.close()` or `with`.
+class Model(Handle):
+    """A loaded model. `Model(path)` or `Model.load(path)`; close with `.close()` or `with`
+    (hash states and contexts made from it keep it alive until they are closed).
 
     Options (see engram_model_params in engram.h): n_threads (0 = one per CPU, max 8),
     prefetch_distance (0 = default), huge_pages, random_access, populate, streaming_stores.
     """
 
+    _free = _free
+    _kind = "model"
+
     def __init__(self, path, *, n_threads: int = 0, prefetch_distance: int = 0, huge_pages: bool = True,
                  random_access: bool = False, populate: bool = False, streaming_stores: bool = True):
-        self._handle = None
         params = _default_params()
         params.n_threads = int(n_threads)
         params.prefetch_distance = int(prefetch_distance)
@@ -124,31 +127,6 @@ class Model:
     @classmethod
     def load(cls, path, **options) -> "Model":
         return cls(path, **options)
-
-    # -- lifetime ---------------------------------------------------------------------
-
-    def close(self) -> None:
-        """Frees the model (hash states made from it keep it alive until they are closed)."""
-        h, self._handle = self._handle, None
-        if h:
-            _free(h)
-
-    def __enter__(self) -> "Model":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:  # interpreter shutdown
-            pass
-
-    def _h(self):
-        if not self._handle:
-            raise EngramError(Status.INVALID_ARGUMENT, "the model is closed")
-        return self._handle
 
     # -- description ------------------------------------------------------------------
 
@@ -224,18 +202,16 @@ class Model:
         return HashState(self)
 
 
-class HashState:
+class HashState(Handle):
     """The last N-1 compressed ids of a sequence (engram_hash_state)."""
+
+    _free = _state_free
+    _kind = "hash state"
 
     def __init__(self, model: Model):
         handle = ctypes.c_void_p()
         check(_state_create(model._h(), ctypes.byref(handle)))
         self._handle = handle.value
-
-    def _h(self):
-        if not self._handle:
-            raise EngramError(Status.INVALID_ARGUMENT, "the hash state is closed")
-        return self._handle
 
     def append(self, ids) -> None:
         """Records ids as the next tokens of the sequence."""
@@ -245,19 +221,3 @@ class HashState:
     def reset(self) -> None:
         check(_state_reset(self._h()))
 
-    def close(self) -> None:
-        h, self._handle = self._handle, None
-        if h:
-            _state_free(h)
-
-    def __enter__(self) -> "HashState":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass

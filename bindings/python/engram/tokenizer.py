@@ -11,7 +11,7 @@ import ctypes
 import os
 from typing import Iterable
 
-from ._lib import EngramError, Status, check, declare, last_error
+from ._lib import Handle, Status, check, declare
 
 __all__ = ["Tokenizer"]
 
@@ -35,18 +35,20 @@ _compression = declare("engram_tokenizer_compression_table", ctypes.c_int, _tok_
                        ctypes.c_size_t, _c_size_p, _c_size_p)
 
 
-class Tokenizer:
+class Tokenizer(Handle):
     """A loaded tokenizer.json (byte-level BPE). Thread-safe; freed with the object or `close()`."""
+
+    _free = _free
+    _kind = "tokenizer"
 
     def __init__(self, path):
         """Loads the tokenizer.json at `path` (str, bytes or os.PathLike)."""
-        self._h = None
         if not isinstance(path, (str, bytes, os.PathLike)):
             raise TypeError(f"Tokenizer(path) takes the path of a tokenizer.json, not {type(path).__name__}; "
                             "Tokenizer.from_str(text) loads its content")
         h = _tok_p()
         check(_load(os.fsencode(os.fspath(path)), ctypes.byref(h)))
-        self._h = h.value
+        self._handle = h.value
 
     @classmethod
     def from_file(cls, path) -> "Tokenizer":
@@ -59,33 +61,17 @@ class Tokenizer:
         h = _tok_p()
         check(_load_mem(data, len(data), ctypes.byref(h)))
         tok = cls.__new__(cls)
-        tok._h = h.value
+        tok._handle = h.value
         return tok
 
-    def close(self) -> None:
-        if getattr(self, "_h", None):
-            _free(self._h)
-            self._h = None
-
-    def __enter__(self) -> "Tokenizer":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __del__(self):
-        self.close()
-
-    def _handle(self):
-        if not self._h:
-            raise ValueError("tokenizer is closed")
-        return self._h
+    def _closed_error(self) -> Exception:
+        return ValueError("tokenizer is closed")
 
     @property
     def vocab_size(self) -> int:
         """Number of token ids (one more than the largest id, added tokens included)."""
         n = ctypes.c_size_t()
-        check(_vocab_size(self._handle(), ctypes.byref(n)))
+        check(_vocab_size(self._h(), ctypes.byref(n)))
         return n.value
 
     def encode(self, text: str, add_special_tokens: bool = False) -> list[int]:
@@ -98,11 +84,11 @@ class Tokenizer:
         cap = len(data) + 16
         buf = (ctypes.c_int32 * cap)()
         needed = ctypes.c_size_t()
-        st = _tokenize(self._handle(), data, len(data), int(add_special_tokens), buf, cap, ctypes.byref(needed))
+        st = _tokenize(self._h(), data, len(data), int(add_special_tokens), buf, cap, ctypes.byref(needed))
         if st == Status.BUFFER_TOO_SMALL:
             cap = needed.value
             buf = (ctypes.c_int32 * cap)()
-            st = _tokenize(self._handle(), data, len(data), int(add_special_tokens), buf, cap, ctypes.byref(needed))
+            st = _tokenize(self._h(), data, len(data), int(add_special_tokens), buf, cap, ctypes.byref(needed))
         check(st)
         return buf[:needed.value]
 
@@ -111,24 +97,24 @@ class Tokenizer:
         ids = list(ids)
         arr = (ctypes.c_int32 * max(len(ids), 1))(*ids)
         needed = ctypes.c_size_t()
-        check(_detokenize(self._handle(), arr, len(ids), None, 0, ctypes.byref(needed)))
+        check(_detokenize(self._h(), arr, len(ids), None, 0, ctypes.byref(needed)))
         out = ctypes.create_string_buffer(needed.value)
-        check(_detokenize(self._handle(), arr, len(ids), out, needed.value, ctypes.byref(needed)))
+        check(_detokenize(self._h(), arr, len(ids), out, needed.value, ctypes.byref(needed)))
         return out.raw[:needed.value - 1].decode("utf-8")
 
     def id_to_token(self, token_id: int) -> str:
         """The token's spelling as in tokenizer.json."""
         needed = ctypes.c_size_t()
-        check(_to_piece(self._handle(), token_id, None, 0, ctypes.byref(needed)))
+        check(_to_piece(self._h(), token_id, None, 0, ctypes.byref(needed)))
         out = ctypes.create_string_buffer(needed.value)
-        check(_to_piece(self._handle(), token_id, out, needed.value, ctypes.byref(needed)))
+        check(_to_piece(self._h(), token_id, out, needed.value, ctypes.byref(needed)))
         return out.raw[:needed.value - 1].decode("utf-8")
 
     def token_to_id(self, token: str):
         """The id of the token spelled `token`, or None."""
         data = token.encode("utf-8")
         out = ctypes.c_int32()
-        st = _to_id(self._handle(), data, len(data), ctypes.byref(out))
+        st = _to_id(self._h(), data, len(data), ctypes.byref(out))
         if st == Status.OUT_OF_RANGE:
             return None
         check(st)
@@ -142,6 +128,6 @@ class Tokenizer:
         table = np.empty(n, dtype=np.int64)
         needed = ctypes.c_size_t()
         count = ctypes.c_size_t()
-        check(_compression(self._handle(), table.ctypes.data_as(ctypes.POINTER(ctypes.c_int64)), n,
+        check(_compression(self._h(), table.ctypes.data_as(ctypes.POINTER(ctypes.c_int64)), n,
                            ctypes.byref(needed), ctypes.byref(count)))
         return table
