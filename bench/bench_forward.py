@@ -14,7 +14,6 @@ Env: ENGRAM_BENCH_THREADS (default: the machine's cores), ENGRAM_BENCH_ROUNDS (i
 prefill rounds, default 7), ENGRAM_BENCH_SMALL=1 (tiny model, for a smoke run). The exported model is cached in build/bench/.
 """
 import hashlib
-import importlib.util
 import json
 import os
 import sys
@@ -28,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bindings" / "python"))
 sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
 import engram  # noqa: E402
+from engram import export  # noqa: E402
 from engram import reference as R  # noqa: E402
 from np_hashing import hash_ids  # noqa: E402
 
@@ -49,13 +49,6 @@ if SMALL:
                   num_key_value_heads=2, head_dim=32, vocab_size=2000, engram_vocab_size=[1009, 1013])
 
 
-def exporter():
-    spec = importlib.util.spec_from_file_location("engram_export_bench", ROOT / "bindings/python/engram/export.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def build():
     cfg = R.EngramConfig(**CONFIG)
     torch.manual_seed(0)
@@ -67,7 +60,7 @@ def build():
     if not out.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
         t = time.perf_counter()
-        exporter().export_model(model, cfg.to_dict(), None, str(out), token_map=token_map)
+        export.export_model(model, cfg.to_dict(), None, str(out), token_map=token_map)
         print(f"exported {out.name} in {time.perf_counter() - t:.1f} s")
     return cfg, model, token_map, str(out)
 

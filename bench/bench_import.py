@@ -8,7 +8,6 @@ Prints wall time and peak RSS of each (each in a fresh process, best of 3), and 
 engram / peer. The engine maps the tables: its time and memory do not grow with their size.
 Env: ENGRAM_BENCH_SMALL=1 for a ~64 MiB model (smoke run). The model is cached in build/bench/.
 """
-import importlib.util
 import json
 import os
 import subprocess
@@ -25,10 +24,9 @@ OUT = ROOT / "build/bench" / ("import_small" if SMALL else "import")
 
 
 def exporter():
-    spec = importlib.util.spec_from_file_location("engram_export", ROOT / "bindings/python/engram/export.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    sys.path.insert(0, str(ROOT / "bindings" / "python"))
+    from engram import export
+    return export
 
 
 def make_model():

@@ -34,10 +34,8 @@ from __future__ import annotations
 import argparse
 import ctypes
 import gc
-import importlib.util
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -57,10 +55,9 @@ CONFIG = dict(vocab_size=128815, hidden_size=1024, hc_mult=4, num_layers=30,
 
 
 def load_exporter():
-    spec = importlib.util.spec_from_file_location("engram_export", ROOT / "bindings/python/engram/export.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    sys.path.insert(0, str(ROOT / "bindings" / "python"))
+    from engram import export
+    return export
 
 
 def tokenizer_path() -> str:

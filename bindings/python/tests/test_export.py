@@ -199,12 +199,8 @@ def test_engine_reads_the_export(tmp_path):
 
 
 def _reference():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("engram_reference_t", ROOT / "bindings/python/engram/reference.py")
-    R = importlib.util.module_from_spec(spec)
-    sys.modules["engram_reference_t"] = R
-    spec.loader.exec_module(R)
-    return R
+    from engram import reference
+    return reference
 
 
 @pytest.mark.parametrize("fold", [True, False])

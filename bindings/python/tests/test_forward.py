@@ -1,6 +1,5 @@
 """Fuse, forward, context and generation through the C ABI, against the PyTorch reference
 model (engram.reference) and ONNX Runtime on the same exported file (hc_mult 1 and 4)."""
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -9,18 +8,12 @@ import pytest
 import torch
 
 import engram
+from engram import export
 from engram import reference as R
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
 from np_hashing import hash_ids  # noqa: E402
-
-
-def _exporter():
-    spec = importlib.util.spec_from_file_location("engram_export_fwd", ROOT / "bindings/python/engram/export.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 CONFIGS = {
@@ -44,7 +37,7 @@ class Setup:
         vp = V * 3 // 4
         self.token_map = np.concatenate([np.arange(vp), rng.integers(0, vp, V - vp)]).astype(np.int64)
         self.path = str(tmp / f"model_hc{hc}.onnx")
-        _exporter().export_model(self.torch, self.cfg.to_dict(), None, self.path, token_map=self.token_map)
+        export.export_model(self.torch, self.cfg.to_dict(), None, self.path, token_map=self.token_map)
         self.model = engram.Model(self.path)
 
     def hashes(self, ids):
@@ -193,7 +186,7 @@ def test_engram_only_file_fuses_but_has_no_forward(tmp_path):
     token_map = np.arange(cfg.vocab_size, dtype=np.int64)
     sd = {k: v for k, v in tm.state_dict().items() if ".engram." in k}
     path = str(tmp_path / "engram_only.onnx")
-    _exporter().export_engram(sd, cfg.to_dict(), None, path, token_map=token_map)
+    export.export_engram(sd, cfg.to_dict(), None, path, token_map=token_map)
     T = 9
     ids = np.random.default_rng(1).integers(0, cfg.vocab_size, T)
     hs = hash_ids(cfg, tm.primes, token_map, ids)
